@@ -1,0 +1,22 @@
+"""paddledoctor: can this machine train with PaddlePaddle? If not, why, and the command that fixes it.
+
+    import paddledoctor
+    report = paddledoctor.check()          # probes this machine; never imports paddle here
+    report.exit_code(), report.findings    # 0/1, and each finding's code, evidence and fix
+
+This module stays light: the CLI's parent process imports nothing heavy (paddle never).
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["check", "Report", "Finding", "Severity", "__version__"]
+
+
+def __getattr__(name):
+    if name == "check":
+        from .doctor import check
+        return check
+    if name in ("Report", "Finding", "Severity", "Fix", "Unavailable"):
+        from . import model
+        return getattr(model, name)
+    raise AttributeError(f"module 'paddledoctor' has no attribute {name!r}")

@@ -1,0 +1,87 @@
+"""Checks: pure functions from facts to findings. No I/O here, ever: a recorded report's facts must
+give the same findings on any machine (``check --from``).
+
+A check is a generator registered with :func:`check`; it yields :class:`Finding` objects made with
+:func:`finding`, which takes the severity, area and default title from the code table. Each area
+also has a summary function giving the ✓ line shown when nothing in the area failed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .. import codes
+from ..model import AreaResult, Finding, Fix, Severity
+
+CheckFn = Callable[[dict, dict], Iterable[Finding]]
+SummaryFn = Callable[[dict, dict], "tuple[str, str]"]
+
+CHECKS: list[tuple[str, CheckFn]] = []
+SUMMARIES: dict[str, SummaryFn] = {}
+
+
+def check(area: str) -> Callable[[CheckFn], CheckFn]:
+    def register(fn: CheckFn) -> CheckFn:
+        CHECKS.append((area, fn))
+        return fn
+    return register
+
+
+def summary(area: str) -> Callable[[SummaryFn], SummaryFn]:
+    def register(fn: SummaryFn) -> SummaryFn:
+        SUMMARIES[area] = fn
+        return fn
+    return register
+
+
+def finding(code: str, title: str | None = None, evidence: dict | None = None,
+            fix: Fix | None = None, severity: Severity | None = None) -> Finding:
+    entry = codes.get(code)
+    return Finding(code=code, severity=severity or entry.severity, title=title or entry.title,
+                   evidence=evidence or {}, fix=fix, area=entry.area)
+
+
+def run(facts: dict, options: dict | None = None) -> tuple[list[Finding], list[AreaResult]]:
+    """All checks on these facts. A check that raises (a bug, or facts from an odd report) becomes a
+    PD001 finding naming it; the others still run."""
+    from . import cuda, doctor, gpu, host, ops, paddle, requirements  # noqa: F401  (registration)
+
+    options = options or {}
+    findings: list[Finding] = []
+    for area, fn in CHECKS:
+        try:
+            findings.extend(fn(facts, options))
+        except Exception as exc:  # noqa: BLE001 - the doctor never crashes on odd facts
+            findings.append(finding("PD001", f"The check {fn.__name__} failed on these facts",
+                                    evidence={"check": fn.__name__,
+                                              "error": f"{type(exc).__name__}: {exc}"}))
+    findings = _dedupe(findings)
+    findings.sort(key=lambda f: (-f.severity.rank, f.code))
+    return findings, _areas(facts, options, findings)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        key = (f.code, f.title)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _areas(facts: dict, options: dict, findings: list[Finding]) -> list[AreaResult]:
+    results = []
+    for area in codes.AREAS:
+        in_area = [f for f in findings if f.area == area]
+        fn = SUMMARIES.get(area)
+        try:
+            status, text = fn(facts, options) if fn else ("ok", "")
+        except Exception as exc:  # noqa: BLE001
+            status, text = "ok", f"(summary failed: {type(exc).__name__}: {exc})"
+        if in_area:
+            status = max((f.severity for f in in_area), key=lambda s: s.rank).value
+        if status == "hidden" or (not text and not in_area):
+            continue
+        results.append(AreaResult(area=area, status=status, summary=text))
+    return results

@@ -1,0 +1,243 @@
+"""The Paddle GPU build against this machine's driver, GPUs and CUDA libraries."""
+
+from __future__ import annotations
+
+from ..knowledge import wheels
+from ..model import Fix, Severity
+from . import check, finding, summary
+from . import facts as F
+
+
+def _gpu_build(facts):
+    b = F.build(facts)
+    return b if b and b["cuda"] else None
+
+
+@check("cuda")
+def driver_supports_build_cuda(facts, options):
+    b = _gpu_build(facts)
+    driver = F.driver_version(facts)
+    if not b or not driver:
+        return
+    major = b["cuda"].split(".")[0]
+    floor = wheels.MINOR_COMPAT_FLOOR.get(major)
+    driver_cuda = F.get(facts, "nvml", "cuda_driver_version")
+    evidence = {"paddle_cuda": b["cuda"], "driver_version": driver,
+                "driver_supports_cuda_up_to": driver_cuda}
+    commands, text = F.gpu_install(facts)
+    if floor and not wheels.driver_at_least(driver, floor):
+        yield finding(
+            "PD201",
+            f"The NVIDIA driver {driver} cannot run CUDA {b['cuda']} (this Paddle's build): "
+            f"CUDA {major}.x needs >= {floor}",
+            evidence | {"minimum_driver": floor},
+            Fix(_uninstall(facts) + commands,
+                f"Upgrade the driver to >= {floor}, or install the wheel this driver runs. {text}"))
+    elif isinstance(driver_cuda, str) and (wheels.version_tuple(driver_cuda)
+                                           < wheels.version_tuple(b["cuda"])):
+        yield finding(
+            "PD201",
+            f"The NVIDIA driver {driver} supports CUDA up to {driver_cuda}, older than this Paddle's "
+            f"CUDA {b['cuda']}: it runs only through minor version compatibility (no PTX JIT)",
+            evidence | {"minimum_driver_for_full_support": _full_floor(b["cuda"])},
+            Fix(_uninstall(facts) + commands,
+                f"Upgrade the driver to a release for CUDA {b['cuda']}, or install the wheel built "
+                f"for the driver's CUDA. {text}"),
+            severity=Severity.WARN)
+
+
+def _full_floor(cuda: str) -> str | None:
+    for v in wheels.VARIANTS:
+        if v.cuda == cuda:
+            return v.min_driver_linux
+    return None
+
+
+def _uninstall(facts) -> list[str]:
+    names = sorted({p["name"] for p in F.providers(facts)})
+    return [f"{F.pip(facts)} uninstall -y {' '.join(names)}"] if names else []
+
+
+@check("cuda")
+def gpu_arch_compiled(facts, options):
+    b = _gpu_build(facts)
+    if not b or not b["archs"]:
+        return
+    archs = sorted(b["archs"])
+    for g in F.nvml_gpus(facts):
+        cc = g.get("compute_capability")
+        if not isinstance(cc, str):
+            continue
+        sm = int(cc.replace(".", ""))
+        if sm in archs:
+            continue
+        commands, text = F.gpu_install(facts)
+        yield finding(
+            "PD202",
+            f"GPU {g['index']} ({g.get('name')}, compute capability {cc}) is not among the archs this "
+            f"Paddle was compiled for ({' '.join(map(str, archs))})",
+            {"gpu": g["index"], "compute_capability": cc, "compiled_archs": archs},
+            Fix(_uninstall(facts) + commands, text or "Install a Paddle wheel compiled for this GPU."))
+
+
+def _found(facts, lib):
+    libs = F.get(facts, "cuda_libs", lib)
+    return libs if isinstance(libs, list) else None
+
+
+def _cudnn_versions(facts) -> list[tuple[str, str]]:
+    """(version, where) for every cuDNN found: pip's nvidia-cudnn-* and library files."""
+    out = []
+    for name, copies in (F.get(facts, "distributions", "packages", default={}) or {}).items():
+        if name.startswith("nvidia-cudnn"):
+            out += [(c["version"], f"pip {name}") for c in copies]
+    for lib in _found(facts, "cudnn") or []:
+        if lib.get("version") and lib["source"] != "pip":
+            out.append((lib["version"], lib["path"]))
+    return out
+
+
+@check("cuda")
+def cudnn_loadable(facts, options):
+    b = _gpu_build(facts)
+    if not b or not b["cudnn"] or not F.has_nvidia_gpus(facts):
+        return
+    runtime = F.get(facts, "runtime", "devices", "cudnn_runtime")
+    runtime_reason = F.reason(facts, "runtime", "devices", "cudnn_runtime")
+    found = _found(facts, "cudnn")
+    pip_cudnn = [v for v, where in _cudnn_versions(facts) if where.startswith("pip")]
+    fix = Fix(_cudnn_fix(facts, b), "")
+    if runtime_reason or (F.imported(facts) and runtime in (None, 0)
+                          and F.get(facts, "runtime", "devices") is not None):
+        yield finding("PD203", f"Paddle could not load cuDNN: {runtime_reason or 'no version reported'}",
+                      {"paddle_cudnn": b["cudnn"], "error": runtime_reason}, fix)
+    elif found is not None and not found and not pip_cudnn:
+        yield finding("PD203", f"No cuDNN library found (this Paddle needs cuDNN {b['cudnn']})",
+                      {"paddle_cudnn": b["cudnn"],
+                       "searched": "pip nvidia-cudnn-*, LD_LIBRARY_PATH, ldconfig -p, /usr/local/cuda"},
+                      fix)
+
+
+def _cudnn_fix(facts, b) -> list[str]:
+    major = b["cudnn"].split(".")[0]
+    cu = "cu11" if b["cuda"].startswith("11") else "cu12" if b["cuda"].startswith("12") else "cu13"
+    return [f"{F.pip(facts)} install 'nvidia-cudnn-{cu}>={b['cudnn']},<{int(major) + 1}'"]
+
+
+@check("cuda")
+def cudnn_version_matches(facts, options):
+    b = _gpu_build(facts)
+    if not b or not b["cudnn"] or not F.has_nvidia_gpus(facts):
+        return
+    want = wheels.version_tuple(b["cudnn"])
+    runtime = F.get(facts, "runtime", "devices", "cudnn_runtime")
+    if isinstance(runtime, int) and runtime > 0:
+        # paddle.device.get_cudnn_version(): 8907 for 8.9.7, 90501 for 9.5.1
+        have = ((runtime // 10000, runtime // 100 % 100, runtime % 100) if runtime >= 9000
+                else (runtime // 1000, runtime // 100 % 10, runtime % 100))
+        candidates = [(".".join(map(str, have)), "loaded by Paddle")]
+    else:
+        candidates = _cudnn_versions(facts)
+    if not candidates:
+        return
+    best = max(candidates, key=lambda c: wheels.version_tuple(c[0]))
+    have = wheels.version_tuple(best[0])
+    if have[:1] != want[:1] or have[:2] < want[:2]:
+        yield finding(
+            "PD204",
+            f"cuDNN {best[0]} ({best[1]}) does not match the cuDNN {b['cudnn']} this Paddle was built with",
+            {"paddle_cudnn": b["cudnn"], "found": [f"{v} ({w})" for v, w in candidates]},
+            Fix(_cudnn_fix(facts, b), "Install the cuDNN of the build's major version, at least as "
+                                      "new as the build's, and put it first on the library path."),
+            severity=Severity.ERROR if have[:1] != want[:1] else Severity.WARN)
+
+
+@check("cuda")
+def paddle_sees_every_gpu(facts, options):
+    b = _gpu_build(facts)
+    seen = F.get(facts, "runtime", "devices", "gpu_count")
+    nvml = F.nvml_gpu_count(facts)
+    if not b or not isinstance(seen, int) or not nvml or seen >= nvml:
+        return
+    cvd = F.get(facts, "host", "env", default={}).get("CUDA_VISIBLE_DEVICES")
+    why = (f"CUDA_VISIBLE_DEVICES={cvd!r} hides them" if cvd is not None
+           else "CUDA_VISIBLE_DEVICES is not set, so CUDA itself could not use them")
+    evidence = {"paddle_gpu_count": seen, "nvml_gpu_count": nvml, "CUDA_VISIBLE_DEVICES": cvd}
+    if seen == 0:
+        yield finding("PD209", f"The GPU build of Paddle sees no GPU, the driver reports {nvml}: {why}",
+                      evidence, Fix(["unset CUDA_VISIBLE_DEVICES"] if cvd is not None else [],
+                                    "Look at the GPU findings above (driver, lost GPU) and at "
+                                    "CUDA_VISIBLE_DEVICES."))
+    else:
+        yield finding("PD205", f"Paddle sees {seen} of the {nvml} GPUs the driver reports: {why}",
+                      evidence, Fix(["unset CUDA_VISIBLE_DEVICES"] if cvd is not None else [],
+                                    "If that is intended (one job per GPU), ignore this."))
+
+
+@check("cuda")
+def nccl_for_several_gpus(facts, options):
+    b = _gpu_build(facts)
+    if not b or F.nvml_gpu_count(facts) < 2:
+        return
+    found = _found(facts, "nccl")
+    pip_nccl = [n for n in (F.get(facts, "distributions", "packages", default={}) or {})
+                if n.startswith("nvidia-nccl")]
+    evidence = {"paddle_nccl": b["nccl"], "gpus": F.nvml_gpu_count(facts)}
+    if not b["nccl"]:
+        yield finding("PD206", "This Paddle was built without NCCL: no multi-GPU training",
+                      evidence, Fix(_uninstall(facts) + F.gpu_install(facts)[0],
+                                    "Install an official paddlepaddle-gpu wheel (built with NCCL)."))
+    elif found is not None and not found and not pip_nccl:
+        cu = "cu11" if b["cuda"].startswith("11") else "cu12" if b["cuda"].startswith("12") else "cu13"
+        yield finding("PD206", f"No NCCL library found for {F.nvml_gpu_count(facts)} GPUs "
+                               f"(Paddle built with NCCL {b['nccl']})", evidence,
+                      Fix([f"{F.pip(facts)} install nvidia-nccl-{cu}"], ""))
+
+
+@check("cuda")
+def gpu_build_without_gpu(facts, options):
+    b = _gpu_build(facts)
+    if not b or F.has_nvidia_gpus(facts):
+        return
+    nvml = F.get(facts, "nvml") or {}
+    if nvml.get("status") == "probe_failed" or nvml.get("error_kind") not in (None, "LibraryNotFound"):
+        return  # a driver is there but broken: the gpu area says so
+    yield finding("PD207", f"GPU build of PaddlePaddle {b['version']} (CUDA {b['cuda']}) on a machine "
+                           "with no NVIDIA GPU: it runs on the CPU only, and needs CUDA libraries to import",
+                  {"paddle_cuda": b["cuda"], "nvml": F.get(facts, "nvml", "error") or "no GPUs"},
+                  Fix(_uninstall(facts) + [wheels.cpu_install_command(F.pip(facts))],
+                      "Unless this machine is only for building, install the CPU build."))
+
+
+@check("cuda")
+def cuda_visible_devices_with_cpu_build(facts, options):
+    b = F.build(facts)
+    cvd = F.get(facts, "host", "env", default={}).get("CUDA_VISIBLE_DEVICES")
+    if not F.is_cpu_build(b) or cvd is None:
+        return
+    yield finding("PD208", f"CUDA_VISIBLE_DEVICES={cvd!r} is set but this Paddle is the CPU build",
+                  {"CUDA_VISIBLE_DEVICES": cvd},
+                  Fix(["unset CUDA_VISIBLE_DEVICES"],
+                      "paddle.distributed.launch then treats the job as a GPU job and every rank "
+                      "fails with 'The global group is not initialized'."))
+
+
+@summary("cuda")
+def summarize(facts, options):
+    b = _gpu_build(facts)
+    if not b:
+        return "hidden", ""
+    parts = [f"CUDA {b['cuda']}"]
+    if b["cudnn"]:
+        parts.append(f"cuDNN {b['cudnn']}")
+    if b["nccl"]:
+        parts.append(f"NCCL {b['nccl']}")
+    if b["archs"]:
+        parts.append("archs " + " ".join(map(str, b["archs"])))
+    driver = F.driver_version(facts)
+    if driver:
+        parts.append(f"driver {driver}")
+    seen = F.get(facts, "runtime", "devices", "gpu_count")
+    if isinstance(seen, int):
+        parts.append(f"Paddle sees {seen} GPU(s)")
+    return "ok", ", ".join(parts)

@@ -1,0 +1,25 @@
+"""The doctor itself: probes that could not run."""
+
+from __future__ import annotations
+
+from . import check, finding, summary
+from . import facts as F
+
+# Where a whole area's facts may be Unavailable, and what the user loses then.
+PROBED = {"host": "host facts (CPU, memory, disk)", "distributions": "installed distributions",
+          "paddle": "the paddle package on disk", "cuda_libs": "CUDA libraries on disk",
+          "nvml": "the NVIDIA driver's view", "runtime": "importing paddle and the training step"}
+
+
+@check("doctor")
+def probes_ran(facts, options):
+    for key, what in PROBED.items():
+        why = F.reason(facts, key)
+        if why and not (key == "runtime" and why.startswith("not run")):
+            yield finding("PD001", f"The probe of {what} could not run: {why}",
+                          {"probe": key, "reason": why})
+
+
+@summary("doctor")
+def summarize(facts, options):
+    return "hidden", ""

@@ -1,0 +1,146 @@
+"""The NVIDIA driver and each GPU's health, as NVML reports them."""
+
+from __future__ import annotations
+
+from ..model import Fix, Severity
+from . import check, finding, summary
+from . import facts as F
+
+BUSY_FRACTION = 0.5
+
+
+@check("gpu")
+def nvml_state(facts, options):
+    nvml = F.get(facts, "nvml")
+    if not nvml:
+        return
+    status, kind = nvml.get("status"), nvml.get("error_kind")
+    pci = F.pci_gpu_count(facts)
+    gpu_build = bool((F.build(facts) or {}).get("cuda"))
+    evidence = {"nvml": kind or status, "message": nvml.get("error"), "nvidia_pci_devices": pci}
+    if status == "ok":
+        if nvml.get("incomplete"):
+            yield finding("PD307", f"NVML stopped answering: {nvml['incomplete']}", evidence,
+                          Fix(["nvidia-smi"], "If nvidia-smi hangs too, the driver or a GPU is stuck: "
+                                              "reset the GPU or reboot."))
+        return
+    if status == "probe_failed":
+        yield finding("PD001", f"The NVML probe failed: {nvml.get('error')}", evidence,
+                      Fix(["nvidia-smi"], "Compare with nvidia-smi; a hang here is a stuck driver."))
+    elif kind == "LibraryNotFound" or kind == "PynvmlMissing":
+        if pci:
+            yield finding("PD301", f"{pci} NVIDIA GPU(s) on the PCI bus but no NVIDIA driver "
+                                   f"(NVML: {nvml.get('error')})", evidence,
+                          Fix([], "Install the NVIDIA driver (in a container: run it with the NVIDIA "
+                                  "container toolkit, `docker run --gpus all`)."))
+        elif kind == "PynvmlMissing":
+            yield finding("PD307", f"pynvml cannot be imported: {nvml.get('error')}", evidence,
+                          Fix([f"{F.pip(facts)} install nvidia-ml-py"], ""))
+        else:
+            yield finding("PD300", "No NVIDIA driver (NVML library not found): a CPU-only machine",
+                          evidence)
+    elif kind == "DriverNotLoaded":
+        yield finding("PD301", "The NVIDIA driver is installed but its kernel module is not loaded",
+                      evidence, Fix(["sudo modprobe nvidia", "nvidia-smi"],
+                                    "If modprobe fails, reinstall the driver for the running kernel "
+                                    "(uname -r) and reboot."),
+                      severity=Severity.ERROR if (pci or gpu_build) else Severity.WARN)
+    elif kind == "LibRmVersionMismatch":
+        yield finding("PD302", "The NVIDIA driver library and kernel module versions differ "
+                               "(a driver upgrade without a reboot)", evidence,
+                      Fix(["sudo reboot"], "Or, with no process using the GPU: "
+                                           "`sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && "
+                                           "sudo modprobe nvidia`."))
+    elif kind == "GpuIsLost":
+        yield finding("PD303", "A GPU has fallen off the bus; NVML cannot start", evidence,
+                      Fix(["sudo nvidia-smi -r"], "Reset the GPU, or reboot; if it recurs, the GPU, "
+                                                  "its power or its slot is failing."))
+    else:
+        yield finding("PD307", f"NVML could not start: {kind}: {nvml.get('error')}", evidence,
+                      Fix(["nvidia-smi"], "NoPermission: run as a user in the video/render group."))
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) else 0
+
+
+@check("gpu")
+def gpu_health(facts, options):
+    for g in F.nvml_gpus(facts):
+        label = f"GPU {g.get('index')} ({g.get('name') or '?'})"
+        if g.get("error") == "GpuIsLost":
+            yield finding("PD303", f"{label} has fallen off the bus", {"gpu": g.get("index")},
+                          Fix(["sudo nvidia-smi -r -i %s" % g.get("index")], "Reset it, or reboot."))
+            continue
+        if g.get("error"):
+            yield finding("PD307", f"{label}: NVML query failed: {g['error']}: {g.get('message')}",
+                          {"gpu": g.get("index"), "error": g.get("error")})
+            continue
+        volatile = _count(g.get("ecc_uncorrected_volatile"))
+        aggregate = _count(g.get("ecc_uncorrected_aggregate"))
+        if volatile or aggregate:
+            yield finding(
+                "PD304",
+                f"{label} has {volatile} uncorrected ECC error(s) since boot"
+                + (f", {aggregate} in its lifetime" if aggregate else ""),
+                {"gpu": g.get("index"), "uncorrected_volatile": volatile,
+                 "uncorrected_aggregate": aggregate},
+                Fix([f"nvidia-smi -q -d ECC,ROW_REMAPPER -i {g.get('index')}"],
+                    "Errors since boot corrupt results: drain the GPU and reset it; if they return, "
+                    "replace it. Lifetime errors alone are history: watch them."),
+                severity=Severity.ERROR if volatile else Severity.WARN)
+        rows = g.get("remapped_rows")
+        pending_pages = g.get("retired_pages_pending") is True
+        if isinstance(rows, dict) and (rows.get("pending") or rows.get("failure")) or pending_pages:
+            failure = isinstance(rows, dict) and rows.get("failure")
+            yield finding(
+                "PD305",
+                f"{label}: " + ("row remapping failed" if failure
+                                else "memory row remaps/page retirements are pending a GPU reset"),
+                {"gpu": g.get("index"), "remapped_rows": rows, "retired_pages_pending": pending_pages},
+                Fix([f"sudo nvidia-smi -r -i {g.get('index')}"],
+                    "A reset applies the pending remaps." + (" A failed remap means the GPU needs "
+                                                            "replacing." if failure else "")),
+                severity=Severity.ERROR if failure else Severity.WARN)
+
+
+@check("gpu")
+def gpu_not_busy(facts, options):
+    ours = set(F.get(facts, "doctor", "child_pids", default=[]) or [])
+    for g in F.nvml_gpus(facts):
+        mem = g.get("memory")
+        procs = g.get("processes")
+        if not isinstance(mem, dict) or not isinstance(procs, list) or not mem.get("total"):
+            continue
+        others = [p for p in procs if p.get("pid") not in ours]
+        used = sum(p.get("used_memory") or 0 for p in others)
+        if used < BUSY_FRACTION * mem["total"]:
+            continue
+        top = sorted(others, key=lambda p: -(p.get("used_memory") or 0))[:3]
+        named = ", ".join(f"PID {p['pid']}" + (f" ({p['name']})" if p.get("name") else "")
+                          + f" {F.gib(p.get('used_memory'))}" for p in top)
+        yield finding(
+            "PD306",
+            f"GPU {g.get('index')} ({g.get('name')}): {F.gib(used)} of {F.gib(mem['total'])} held by "
+            f"other processes: {named}",
+            {"gpu": g.get("index"), "used_by_others": used, "total": mem["total"],
+             "processes": top, "utilization_gpu": g.get("utilization_gpu")},
+            Fix([f"nvidia-smi -i {g.get('index')}"],
+                "Wait for that job, stop it, or train on another GPU (CUDA_VISIBLE_DEVICES)."))
+
+
+@summary("gpu")
+def summarize(facts, options):
+    nvml = F.get(facts, "nvml")
+    if not nvml:
+        return "skipped", f"NVML probe unavailable: {F.reason(facts, 'nvml')}"
+    if nvml.get("status") != "ok":
+        return "ok", f"no NVIDIA driver ({nvml.get('error_kind') or nvml.get('error')})"
+    gpus = F.nvml_gpus(facts)
+    names = {}
+    for g in gpus:
+        key = f"{g.get('name')} (cc {g.get('compute_capability')}, {F.gib(F.get(g, 'memory', 'total'))})"
+        names[key] = names.get(key, 0) + 1
+    listed = ", ".join(f"{n}× {k}" for k, n in names.items()) or "no GPU"
+    return "ok", (f"driver {nvml.get('driver_version')} (CUDA {nvml.get('cuda_driver_version')}), "
+                  f"{listed}")

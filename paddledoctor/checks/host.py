@@ -1,0 +1,87 @@
+"""The host: CPU features, shared memory, free memory and disk."""
+
+from __future__ import annotations
+
+from ..model import Fix
+from . import check, finding, summary
+from . import facts as F
+
+SHM_MIN = 1 * F.GiB        # Docker's default is 64 MiB; DataLoader workers pass batches through it
+MEMORY_MIN = 2 * F.GiB
+DISK_MIN = 5 * F.GiB
+
+
+@check("host")
+def cpu_has_avx(facts, options):
+    flags = F.get(facts, "host", "cpu", "flags")
+    machine = (F.get(facts, "host", "os", "machine") or "").lower()
+    if not flags or machine not in ("x86_64", "amd64") or flags.get("avx", True):
+        return
+    yield finding("PD401", f"The CPU ({F.get(facts, 'host', 'cpu', 'model') or '?'}) has no AVX: "
+                           "import paddle dies with SIGILL (Illegal instruction)",
+                  {"cpu": F.get(facts, "host", "cpu", "model"), "flags": flags},
+                  Fix([], "Run on a CPU with AVX (any x86-64 CPU since 2011); in a VM, expose the "
+                          "host CPU's features (e.g. QEMU/KVM `-cpu host`). Paddle no longer ships "
+                          "noavx wheels."))
+
+
+@check("host")
+def shm_large_enough(facts, options):
+    shm = F.get(facts, "host", "shm")
+    if not shm or shm.get("total", SHM_MIN) >= SHM_MIN:
+        return
+    yield finding("PD402", f"/dev/shm is {shm['total'] / F.MiB:.0f} MiB: DataLoader workers "
+                           "(num_workers > 0) die with a bus error",
+                  {"shm_total": shm["total"], "shm_free": shm.get("free")},
+                  Fix([], "Docker: run with `--shm-size=8g` (or `--ipc=host`); Kubernetes: mount an "
+                          "emptyDir with medium: Memory at /dev/shm. Or use num_workers=0."))
+
+
+@check("host")
+def enough_memory(facts, options):
+    mem = F.get(facts, "host", "memory")
+    if not mem or not isinstance(mem.get("available"), int):
+        return
+    available = mem["available"]
+    limit = mem.get("cgroup_limit")
+    if isinstance(limit, int):
+        available = min(available, limit)
+    if available >= MEMORY_MIN:
+        return
+    yield finding("PD403", f"Only {F.gib(available)} of memory available"
+                           + (f" (container limit {F.gib(limit)})" if isinstance(limit, int) else ""),
+                  {"available": mem["available"], "total": mem.get("total"), "cgroup_limit": limit},
+                  Fix([], "Stop other processes or give the job more memory."))
+
+
+@check("host")
+def enough_disk(facts, options):
+    for name, disk in (F.get(facts, "host", "disk", default={}) or {}).items():
+        if not isinstance(disk, dict) or not isinstance(disk.get("free"), int):
+            continue
+        if disk["free"] >= DISK_MIN:
+            continue
+        yield finding("PD404", f"Only {F.gib(disk['free'])} free on {disk['path']} ({name})",
+                      {"path": disk["path"], "free": disk["free"], "total": disk.get("total")},
+                      Fix([f"du -sh {disk['path']}/* | sort -h | tail"],
+                          "Checkpoints and caches need room: free some, or point them elsewhere."))
+
+
+@summary("host")
+def summarize(facts, options):
+    h = F.get(facts, "host", default={})
+    osf, py, cpu = h.get("os") or {}, h.get("python") or {}, h.get("cpu") or {}
+    flags = cpu.get("flags") if isinstance(cpu.get("flags"), dict) else {}
+    simd = "/".join(n.upper() for n in ("avx", "avx2", "avx512f") if flags.get(n)) or "no AVX"
+    mem = h.get("memory") or {}
+    shm = h.get("shm") if isinstance(h.get("shm"), dict) else None
+    parts = [f"{osf.get('distribution') or osf.get('system')} {osf.get('machine')}",
+             f"Python {py.get('version')}",
+             f"{cpu.get('usable_cpus') or cpu.get('logical_cpus')} CPUs ({simd})",
+             f"{F.gib(mem.get('available'))} RAM free"]
+    if shm:
+        parts.append(f"/dev/shm {F.gib(shm['total'])}")
+    disk = F.get(facts, "host", "disk", "cwd")
+    if disk:
+        parts.append(f"{F.gib(disk['free'])} disk free")
+    return "ok", ", ".join(parts)

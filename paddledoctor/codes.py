@@ -1,0 +1,94 @@
+"""The one table of finding codes.
+
+A code is never reused nor renumbered: retire it (``retired=True``) and take a new one. Each code has
+a page ``docs/codes/PDnnn.md`` (What it checks / Why it matters / How to fix); a test holds the table
+and the pages together. Groups: PD0xx the doctor itself, PD1xx the Paddle install, PD2xx the Paddle
+build against the GPUs, PD3xx the NVIDIA driver and the GPUs' health, PD4xx the host, PD5xx a real op
+on each device, PD6xx the user's stated requirements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Severity
+
+E, W, I = Severity.ERROR, Severity.WARN, Severity.INFO
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    area: str
+    severity: Severity
+    title: str
+    since: str = "0.1.0"
+    retired: bool = False
+
+
+_TABLE = [
+    # the doctor itself
+    Code("PD001", "doctor", W, "A probe could not run; its facts are unavailable"),
+    # the Paddle install
+    Code("PD100", "paddle", E, "PaddlePaddle is not installed"),
+    Code("PD101", "paddle", E, "CPU build of PaddlePaddle on a machine with NVIDIA GPUs"),
+    Code("PD102", "paddle", E, "More than one installed distribution provides the paddle package"),
+    Code("PD103", "paddle", E, "The installed Paddle wheel was built for another Python"),
+    Code("PD104", "paddle", E, "import paddle crashed the interpreter"),
+    Code("PD105", "paddle", E, "import paddle hung"),
+    Code("PD106", "paddle", E, "import paddle raised an error"),
+    Code("PD107", "paddle", W, "The paddle package is not the one an installed distribution provides"),
+    Code("PD108", "paddle", W, "Paddle's build information could not be read"),
+    # the Paddle build against the GPUs
+    Code("PD201", "cuda", E, "The NVIDIA driver is too old for the CUDA this Paddle was built with"),
+    Code("PD202", "cuda", E, "A GPU's compute capability is not among the archs this Paddle was compiled for"),
+    Code("PD203", "cuda", E, "The cuDNN library cannot be found or loaded"),
+    Code("PD204", "cuda", E, "The cuDNN found is older than the one this Paddle was built with"),
+    Code("PD205", "cuda", W, "Paddle sees fewer GPUs than the driver reports"),
+    Code("PD206", "cuda", W, "NCCL is missing on a machine with several GPUs"),
+    Code("PD207", "cuda", W, "GPU build of PaddlePaddle on a machine with no usable NVIDIA GPU"),
+    Code("PD208", "cuda", W, "CUDA_VISIBLE_DEVICES is set but this Paddle is the CPU build"),
+    Code("PD209", "cuda", E, "The GPU build of Paddle sees no GPU although the driver reports some"),
+    # the NVIDIA driver and the GPUs' health
+    Code("PD300", "gpu", I, "No NVIDIA driver: this is a CPU-only machine"),
+    Code("PD301", "gpu", E, "NVIDIA GPUs are present but the driver is not loaded"),
+    Code("PD302", "gpu", E, "NVIDIA driver/library version mismatch"),
+    Code("PD303", "gpu", E, "A GPU has fallen off the bus (GPU is lost)"),
+    Code("PD304", "gpu", E, "A GPU reports uncorrected ECC errors"),
+    Code("PD305", "gpu", W, "A GPU has pending row remaps or retired pages and needs a reset"),
+    Code("PD306", "gpu", W, "A GPU is mostly occupied by another process"),
+    Code("PD307", "gpu", W, "NVML could not be queried"),
+    # the host
+    Code("PD401", "host", E, "The CPU lacks AVX, which PaddlePaddle's x86-64 wheels need"),
+    Code("PD402", "host", W, "/dev/shm is too small for DataLoader workers"),
+    Code("PD403", "host", W, "Little free memory"),
+    Code("PD404", "host", W, "Little free disk space"),
+    # a real op on each device
+    Code("PD501", "ops", E, "A real training step crashed the interpreter"),
+    Code("PD502", "ops", E, "A real training step hung"),
+    Code("PD503", "ops", E, "A real training step gave a wrong result"),
+    Code("PD504", "ops", E, "A real training step raised an error"),
+    # the user's stated requirements
+    Code("PD601", "requirements", E, "A GPU is required but none is usable"),
+    Code("PD602", "requirements", E, "Fewer usable GPUs than required"),
+]
+
+CODES: dict[str, Code] = {c.code: c for c in _TABLE}
+
+AREAS = ["doctor", "host", "paddle", "gpu", "cuda", "ops", "requirements"]
+AREA_TITLES = {
+    "doctor": "Doctor",
+    "host": "Host",
+    "paddle": "Paddle install",
+    "gpu": "NVIDIA driver and GPUs",
+    "cuda": "Paddle build vs GPUs",
+    "ops": "Real training step",
+    "requirements": "Requirements",
+}
+
+
+def get(code: str) -> Code:
+    try:
+        return CODES[code]
+    except KeyError:
+        raise KeyError(f"unknown finding code {code!r}; add it to paddledoctor/codes.py") from None

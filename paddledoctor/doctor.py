@@ -1,0 +1,115 @@
+"""The library under the CLI: gather facts (probes), judge them (checks), return a Report.
+
+The two child probes (NVML; paddle import + training step) start first and run while the static
+probes read the disk in this process, so the whole check takes about as long as ``import paddle``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .model import Report, ReportFormatError, Unavailable, facts_from_document
+
+DEFAULT_TIMEOUT = 60.0
+NVML_TIMEOUT = 15.0
+
+
+def _guard(probe: Callable[[], Any]) -> Any:
+    """A probe in this process that raises gives Unavailable with the reason, never a crash."""
+    try:
+        return probe()
+    except Exception as exc:  # noqa: BLE001
+        return Unavailable(f"probe failed: {type(exc).__name__}: {exc}")
+
+
+def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    from .probes import gpu, host, installed
+
+    nvml_child = gpu.start_nvml(min(NVML_TIMEOUT, timeout))
+    paddle_child = None if quick else gpu.start_paddle(timeout)
+    try:
+        facts: dict = {
+            "host": _guard(host.probe),
+            "distributions": _guard(installed.probe_distributions),
+            "paddle": _guard(installed.probe_paddle_package),
+            "cuda_libs": _guard(installed.probe_cuda_libraries),
+        }
+        facts["nvml"] = gpu.nvml_facts(nvml_child.wait())
+        if paddle_child is None:
+            facts["runtime"] = Unavailable("not run: --quick checks only what is on disk and what "
+                                           "the driver says")
+        else:
+            facts["runtime"] = gpu.paddle_runtime_facts(paddle_child.wait())
+    finally:  # Ctrl-C or any error: no child outlives the doctor
+        nvml_child.kill()
+        if paddle_child is not None:
+            paddle_child.kill()
+    facts["doctor"] = {
+        "version": __version__,
+        "mode": "quick" if quick else "full",
+        "timeout_s": timeout,
+        "child_pids": [c.proc.pid for c in (nvml_child, paddle_child) if c and c.proc],
+    }
+    return facts
+
+
+def diagnose(facts: dict, options: dict | None = None, mode: str = "full",
+             source: str = "") -> Report:
+    from . import checks
+
+    options = dict(options or {})
+    findings, areas = checks.run(facts, options)
+    return Report(facts=facts, findings=findings, areas=areas, doctor_version=__version__,
+                  mode=mode, options=options, source=source)
+
+
+def load_report_facts(path: str | os.PathLike) -> dict:
+    """The facts of a recorded report (``check --json`` output, or a Markdown report embedding it)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ReportFormatError(f"{p} is a directory, not a report file") from None
+    except OSError as exc:
+        raise ReportFormatError(f"cannot read {p}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ReportFormatError(f"{p} is not a text file") from None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = _json_in_markdown(text)
+        if doc is None:
+            raise ReportFormatError(f"{p} is neither a JSON report nor a Markdown report "
+                                    "with one embedded") from None
+    return facts_from_document(doc)
+
+
+def _json_in_markdown(text: str) -> Any:
+    start = text.find("```json")
+    if start < 0:
+        return None
+    end = text.find("```", start + 7)
+    try:
+        return json.loads(text[start + 7:end if end > 0 else None])
+    except ValueError:
+        return None
+
+
+def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bool = False,
+          min_gpus: int = 0, strict: bool = False, from_file: str | os.PathLike | None = None) -> Report:
+    """Diagnose this machine (or a recorded report) and return the Report.
+
+    ``report.exit_code()`` gives the CLI's exit status; ``report.findings`` the problems, each with a
+    code, severity, evidence and fix; ``report.to_json()`` the document ``check --json`` prints.
+    """
+    options = {"quick": quick, "timeout": timeout, "require_gpu": require_gpu,
+               "min_gpus": min_gpus, "strict": strict}
+    if from_file is not None:
+        facts = load_report_facts(from_file)
+        return diagnose(facts, options, mode="from", source=str(from_file))
+    facts = collect_facts(quick=quick, timeout=timeout)
+    return diagnose(facts, options, mode="quick" if quick else "full")

@@ -1,0 +1,192 @@
+"""The report model: facts, findings and the JSON document that carries them.
+
+Facts are plain JSON values (dicts, lists, strings, numbers, booleans) plus :class:`Unavailable`,
+which stands where a fact could not be had and says why. Findings are judgements made by the pure
+checks in :mod:`paddledoctor.checks`. A :class:`Report` is both, and round-trips through JSON so that
+a recorded report can be re-diagnosed by a newer doctor (``check --from``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Severity(str, enum.Enum):
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warn": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A fact that could not be gathered, and why ("NVML library not found", "timed out after 30 s")."""
+
+    reason: str
+
+    def __bool__(self) -> bool:  # so that `if facts.get(x):` treats it as missing
+        return False
+
+    def to_json(self) -> dict:
+        return {"unavailable": self.reason}
+
+
+def is_available(value: Any) -> bool:
+    return value is not None and not isinstance(value, Unavailable)
+
+
+@dataclass
+class Fix:
+    """What to do about a finding: shell commands to run (in order) and/or a sentence."""
+
+    commands: list[str] = field(default_factory=list)
+    text: str = ""
+
+    def to_json(self) -> dict:
+        return {"commands": list(self.commands), "text": self.text}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Fix":
+        return cls(commands=list(data.get("commands") or []), text=data.get("text") or "")
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: Severity
+    title: str
+    evidence: dict = field(default_factory=dict)
+    fix: Fix | None = None
+    area: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "area": self.area,
+            "title": self.title,
+            "evidence": encode(self.evidence),
+            "fix": self.fix.to_json() if self.fix else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Finding":
+        return cls(
+            code=data["code"],
+            severity=Severity(data["severity"]),
+            title=data["title"],
+            evidence=decode(data.get("evidence") or {}),
+            fix=Fix.from_json(data["fix"]) if data.get("fix") else None,
+            area=data.get("area", ""),
+        )
+
+
+@dataclass
+class AreaResult:
+    """One line of the report per area: what was checked, and how it went."""
+
+    area: str
+    status: str  # "ok", "info", "warn", "error" or "skipped"
+    summary: str
+
+    def to_json(self) -> dict:
+        return {"area": self.area, "status": self.status, "summary": self.summary}
+
+
+@dataclass
+class Report:
+    facts: dict
+    findings: list[Finding]
+    areas: list[AreaResult]
+    doctor_version: str
+    mode: str  # "full", "quick" or "from"
+    options: dict = field(default_factory=dict)
+    source: str = ""  # where the facts came from when mode == "from"
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def worst(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0: nothing at error (warnings allowed unless strict); 1: at least one error."""
+        worst = self.worst
+        if worst is Severity.ERROR or (strict and worst is Severity.WARN):
+            return 1
+        return 0
+
+    def verdict(self) -> str:
+        errors, warns = self.count(Severity.ERROR), self.count(Severity.WARN)
+        if errors:
+            return f"This machine cannot train with PaddlePaddle as set up: {errors} error(s), {warns} warning(s)."
+        if warns:
+            return f"This machine can train with PaddlePaddle, with {warns} warning(s)."
+        return "This machine can train with PaddlePaddle."
+
+    def to_json(self) -> dict:
+        return {
+            "schema_version": self.schema_version,
+            "doctor_version": self.doctor_version,
+            "mode": self.mode,
+            "source": self.source,
+            "options": self.options,
+            "verdict": self.verdict(),
+            "exit_code": self.exit_code(bool(self.options.get("strict"))),
+            "areas": [a.to_json() for a in self.areas],
+            "findings": [f.to_json() for f in self.findings],
+            "facts": encode(self.facts),
+        }
+
+
+def encode(value: Any) -> Any:
+    """Facts to plain JSON: Unavailable becomes {"unavailable": reason}."""
+    if isinstance(value, Unavailable):
+        return value.to_json()
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def decode(value: Any) -> Any:
+    """Plain JSON back to facts: a dict whose only key is "unavailable" becomes Unavailable."""
+    if isinstance(value, dict):
+        if set(value) == {"unavailable"} and isinstance(value["unavailable"], str):
+            return Unavailable(value["unavailable"])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+class ReportFormatError(ValueError):
+    """A document that is not a paddledoctor report (for --from)."""
+
+
+def facts_from_document(doc: Any) -> dict:
+    """The facts of a recorded report, validated enough to re-run the checks on them."""
+    if not isinstance(doc, dict) or "facts" not in doc or "schema_version" not in doc:
+        raise ReportFormatError("not a paddledoctor report (no 'schema_version' and 'facts')")
+    if not isinstance(doc["schema_version"], int) or doc["schema_version"] > SCHEMA_VERSION:
+        raise ReportFormatError(
+            f"report schema version {doc['schema_version']!r} is newer than this doctor reads "
+            f"({SCHEMA_VERSION}); upgrade paddledoctor"
+        )
+    if not isinstance(doc["facts"], dict):
+        raise ReportFormatError("the report's 'facts' is not an object")
+    return decode(doc["facts"])

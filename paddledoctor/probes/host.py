@@ -1,0 +1,161 @@
+"""Host facts: OS, Python, CPU features, memory, /dev/shm, disk, NVIDIA PCI devices, environment."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from ..model import Unavailable
+
+# Environment variables worth reporting; anything else (tokens, passwords...) is never collected.
+ENV_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "FLAGS_", "PADDLE_", "CUDNN_", "GLOG_")
+ENV_NAMES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONPATH",
+             "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV")
+CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def probe(cwd: str | None = None) -> dict:
+    cwd = cwd or os.getcwd()
+    return {
+        "os": _os(),
+        "python": _python(),
+        "cpu": _cpu(),
+        "memory": _memory(),
+        "shm": _statvfs("/dev/shm") if sys.platform.startswith("linux") else Unavailable("not Linux"),
+        "disk": {"cwd": _statvfs(cwd), "tmp": _statvfs(tempfile.gettempdir())},
+        "pci_nvidia": _pci_nvidia(),
+        "env": {k: v for k, v in sorted(os.environ.items())
+                if k.startswith(ENV_PREFIXES) or k in ENV_NAMES},
+    }
+
+
+def _os() -> dict:
+    facts = {"system": platform.system(), "release": platform.release(),
+             "machine": platform.machine()}
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                facts["distribution"] = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    libc, libc_version = platform.libc_ver()
+    if libc:
+        facts["libc"] = f"{libc} {libc_version}"
+    try:
+        facts["in_container"] = (Path("/.dockerenv").exists()
+                                 or "container" in os.environ
+                                 or Path("/run/.containerenv").exists())
+    except OSError:
+        pass
+    return facts
+
+
+def _python() -> dict:
+    on_path = shutil.which("python")
+    return {
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        # Fix commands say `python -m pip` only when that `python` is this interpreter.
+        "python_on_path_is_this": bool(on_path) and _same_file(on_path, sys.executable),
+        "prefix": sys.prefix,
+        "in_venv": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
+    }
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b) or os.path.realpath(a) == os.path.realpath(b)
+    except OSError:
+        return False
+
+
+def _cpu() -> dict:
+    facts: dict = {"logical_cpus": os.cpu_count()}
+    try:
+        facts["usable_cpus"] = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        pass
+    if not sys.platform.startswith("linux"):
+        facts["flags"] = Unavailable(f"CPU flags are read from /proc/cpuinfo; this is {sys.platform}")
+        return facts
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            flags, model = None, None
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("flags", "Features") and flags is None:
+                    flags = set(value.split())
+                elif key == "model name" and model is None:
+                    model = value.strip()
+                if flags is not None and model is not None:
+                    break
+    except OSError as exc:
+        facts["flags"] = Unavailable(f"cannot read /proc/cpuinfo: {exc}")
+        return facts
+    facts["model"] = model
+    facts["flags"] = ({name: name in flags for name in CPU_FLAGS} if flags is not None
+                      else Unavailable("no flags line in /proc/cpuinfo"))
+    return facts
+
+
+def _memory() -> dict:
+    try:
+        import psutil
+        vm = psutil.virtual_memory()
+        facts = {"total": vm.total, "available": vm.available}
+    except Exception as exc:  # psutil missing or unsupported platform
+        return {"total": Unavailable(str(exc)), "available": Unavailable(str(exc))}
+    limit = _cgroup_memory_limit()
+    if limit is not None:
+        facts["cgroup_limit"] = limit
+    return facts
+
+
+def _cgroup_memory_limit() -> int | None:
+    """A container's memory limit, which psutil does not see (it reports the host's memory)."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value.isdigit() and int(value) < 1 << 60:
+            return int(value)
+    return None
+
+
+def _statvfs(path: str) -> dict | Unavailable:
+    try:
+        st = os.statvfs(path)
+    except (OSError, AttributeError) as exc:
+        return Unavailable(f"cannot stat {path}: {exc}")
+    return {"path": path, "total": st.f_blocks * st.f_frsize, "free": st.f_bavail * st.f_frsize}
+
+
+def _pci_nvidia() -> dict | Unavailable:
+    """NVIDIA display/3D controllers on the PCI bus, seen without any driver (Linux sysfs)."""
+    root = Path("/sys/bus/pci/devices")
+    if not root.is_dir():
+        return Unavailable("no /sys/bus/pci (not Linux, or sysfs not mounted)")
+    devices = []
+    try:
+        for dev in sorted(root.iterdir()):
+            try:
+                vendor = (dev / "vendor").read_text().strip()
+                if vendor != "0x10de":
+                    continue
+                pci_class = (dev / "class").read_text().strip()
+            except OSError:
+                continue
+            if pci_class.startswith(("0x0300", "0x0302")):  # VGA or 3D controller
+                driver = dev / "driver"
+                devices.append({"bus_id": dev.name,
+                                "driver": driver.resolve().name if driver.exists() else None})
+    except OSError as exc:
+        return Unavailable(f"cannot list {root}: {exc}")
+    return {"count": len(devices), "devices": devices}
