@@ -1,0 +1,80 @@
+"""Shared test helpers.
+
+GPUs are simulated at the NVML boundary only: ``tests/fakes/nvml/pynvml.py`` is put first on
+PYTHONPATH of the doctor's process, so its NVML child probe imports it "the normal way" instead of
+nvidia-ml-py. Paddle is the real CPU build from PyPI; a fake ``paddle`` (tests/fakes/paddle_*) is
+put on PYTHONPATH only by the tests that prove the isolation against a crashing or hanging import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+FAKES = TESTS / "fakes"
+FAKE_NVML_DIR = FAKES / "nvml"
+FIXTURES = TESTS / "fixtures"
+
+NO_DRIVER = {"init_error": "LibraryNotFound"}
+
+
+def gpu(name="NVIDIA A100-SXM4-80GB", cc=(8, 0), **extra) -> dict:
+    return {"name": name, "cc": list(cc), **extra}
+
+
+def nvml_machine(driver="550.54.14", cuda=12040, gpus=None, **extra) -> dict:
+    """A scenario for the fake NVML: a driver and its GPUs (default: two A100s)."""
+    return {"driver_version": driver, "cuda_driver_version": cuda,
+            "gpus": gpus if gpus is not None else [gpu(), gpu()], **extra}
+
+
+def doctor_env(nvml: dict | None = None, pythonpath: list[Path] | None = None,
+               extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.pop("CUDA_VISIBLE_DEVICES", None)
+    env["FAKE_NVML"] = json.dumps(nvml if nvml is not None else NO_DRIVER)
+    paths = [str(p) for p in (pythonpath or [])] + [str(FAKE_NVML_DIR)]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["NO_COLOR"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def run_cli(*args: str, nvml: dict | None = None, pythonpath: list[Path] | None = None,
+            env: dict | None = None, timeout: float = 120, cwd: Path | None = None
+            ) -> subprocess.CompletedProcess:
+    """Run ``python -m paddledoctor ARGS`` as a user would, on a simulated NVML machine."""
+    return subprocess.run([sys.executable, "-m", "paddledoctor", *args], capture_output=True,
+                          text=True, timeout=timeout, env=doctor_env(nvml, pythonpath, env),
+                          cwd=str(cwd) if cwd else None)
+
+
+def run_json(*args: str, **kwargs) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = run_cli(*args, "--json", **kwargs)
+    return proc, json.loads(proc.stdout)
+
+
+def codes_of(doc_or_report) -> set[str]:
+    if isinstance(doc_or_report, dict):
+        return {f["code"] for f in doc_or_report["findings"]}
+    return {f.code for f in doc_or_report.findings}
+
+
+@pytest.fixture
+def fake_nvml(monkeypatch):
+    """In-process: point the NVML child probe at the fake NVML with a scenario."""
+    def use(scenario: dict) -> None:
+        monkeypatch.setenv("FAKE_NVML", json.dumps(scenario))
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+            [str(FAKE_NVML_DIR)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    use(NO_DRIVER)
+    return use
