@@ -56,7 +56,7 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus)
 @main.command("explain")
 @click.argument("code")
 def explain_command(code: str) -> None:
-    """Print the page of a finding code (e.g. PD101)."""
+    """Print the page of a finding code, such as PD101."""
     from . import codes, pages
 
     code = code.upper()
@@ -66,10 +66,16 @@ def explain_command(code: str) -> None:
 
 
 def run() -> None:
-    """Console-script entry: the doctor's own failure is exit 3 with one line, never a traceback."""
+    """Console-script entry: Ctrl-C is one line and exit 130; the doctor's own failure is exit 3
+    with one line, never a traceback."""
     try:
-        main(standalone_mode=True)
-    except KeyboardInterrupt:
+        main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("paddledoctor: interrupted", err=True)
         sys.exit(130)
     except SystemExit:

@@ -23,6 +23,11 @@ def paddle_installed(facts, options):
         commands, text = F.gpu_install(facts)
     else:
         commands, text = [wheels.cpu_install_command(F.pip(facts))], "No NVIDIA GPU here: the CPU build."
+    py = F.get(facts, "host", "python", "version")
+    newest = wheels.RELEASES[0][0]
+    if py and wheels.python_supported(newest, py) is False and "no wheel for Python" not in text:
+        lo, hi = wheels.PYTHONS[".".join(newest.split(".")[:2])]
+        text += f" Paddle {newest} has no wheel for Python {py}: use Python {lo} to {hi}."
     yield finding("PD100", evidence={"searched": "sys.path, current directory first"},
                   fix=Fix(commands, text))
 

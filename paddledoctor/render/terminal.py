@@ -4,13 +4,13 @@ with NO_COLOR (rich honours both)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TextIO
 
 from .. import codes
-from ..model import Report, Severity
+from ..model import Report, Severity, encode
 
-DOCS_URL = "docs/codes/{code}.md"
 MARK = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"),
         "error": ("✗", "red"), "skipped": ("-", "dim")}
 SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARN: "yellow", Severity.INFO: "cyan"}
@@ -36,8 +36,10 @@ def render(report: Report, file: TextIO | None = None) -> None:
         for key, value in f.evidence.items():
             if value in (None, "", [], {}):
                 continue
-            if isinstance(value, list):
+            if isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value):
                 value = ", ".join(map(str, value))
+            elif isinstance(value, (dict, list)):
+                value = json.dumps(encode(value), separators=(", ", ": "))
             console.print(f"    [dim]{escape(str(key))}:[/dim] {escape(str(value))}")
         if f.fix and (f.fix.commands or f.fix.text):
             if f.fix.text:
