@@ -68,6 +68,7 @@ _TABLE = [
     Code("PD502", "ops", E, "A real training step hung"),
     Code("PD503", "ops", E, "A real training step gave a wrong result"),
     Code("PD504", "ops", E, "A real training step raised an error"),
+    Code("PD505", "ops", E, "Paddle crashed, hung or failed while reading its build or devices"),
     # the user's stated requirements
     Code("PD601", "requirements", E, "A GPU is required but none is usable"),
     Code("PD602", "requirements", E, "Fewer usable GPUs than required"),

@@ -17,7 +17,9 @@ def nvml_state(facts, options):
     status, kind = nvml.get("status"), nvml.get("error_kind")
     pci = F.pci_gpu_count(facts)
     gpu_build = bool((F.build(facts) or {}).get("cuda"))
-    evidence = {"nvml": kind or status, "message": nvml.get("error"), "nvidia_pci_devices": pci}
+    evidence = {"nvml": kind or status, "message": nvml.get("error"), "nvidia_pci_devices": pci,
+                "kernel_module": F.get(facts, "host", "nvidia_kernel_module"),
+                "nvml_library": nvml.get("driver_version")}
     if status == "ok":
         if nvml.get("incomplete"):
             yield finding("PD307", f"NVML stopped answering: {nvml['incomplete']}", evidence,

@@ -34,6 +34,23 @@ def training_step_on_each_device(facts, options):
                           evidence, hint)
 
 
+@check("ops")
+def paddle_reads_its_devices(facts, options):
+    """The steps between import and the training steps: build info, CUDA init, device properties,
+    cuDNN. A hang there (CUDA init on a stuck GPU) is as fatal as one in the step."""
+    stopped = F.get(facts, "runtime", "stopped_in")
+    if stopped and not str(stopped.get("stage", "")).startswith("training step on "):
+        yield finding("PD505", f"Paddle stopped in '{stopped.get('stage')}': {stopped.get('error')}",
+                      dict(stopped),
+                      Fix([], "A hang or crash in CUDA initialisation points at the driver or a GPU: "
+                              "see the GPU findings, and try `nvidia-smi`."))
+    error = F.get(facts, "runtime", "probe_error")
+    if error:
+        yield finding("PD505", f"Paddle failed while reading its build or devices: {error.get('error')}",
+                      {"error": error.get("error")},
+                      Fix([], "Reinstall Paddle; if it persists, report it with `paddledoctor check --json`."))
+
+
 @summary("ops")
 def summarize(facts, options):
     if not F.runtime_ran(facts):

@@ -49,7 +49,8 @@ def cpu_build_on_gpu_machine(facts, options):
                   "driver_version": F.driver_version(facts),
                   "cuda_driver_version": F.get(facts, "nvml", "cuda_driver_version"),
                   "compute_capabilities": F.capabilities(facts)},
-        fix=Fix(_uninstall_all(facts) + commands, text))
+        # No wheel fits this driver: uninstalling alone would leave no Paddle at all.
+        fix=Fix(_uninstall_all(facts) + commands if commands else [], text))
 
 
 @check("paddle")

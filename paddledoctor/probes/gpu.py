@@ -66,6 +66,9 @@ def paddle_runtime_facts(result: ChildResult) -> dict:
                         else Unavailable(f"stopped in '{stage['name'] if stage else '?'}': {failure}"))
     ops = [decode({k: v for k, v in e.items() if k != "event"})
            for e in result.events if e.get("event") == "op"]
+    error = result.last("error")
+    if error:
+        facts["probe_error"] = {"error": error.get("error"), "traceback": error.get("traceback")}
     if result.last("done") is None and stage is not None:
         # The child died or hung in the middle of a step: that step is the culprit.
         name = stage["name"]

@@ -28,6 +28,7 @@ def probe(cwd: str | None = None) -> dict:
         "shm": _statvfs("/dev/shm") if sys.platform.startswith("linux") else Unavailable("not Linux"),
         "disk": {"cwd": _statvfs(cwd), "tmp": _statvfs(tempfile.gettempdir())},
         "pci_nvidia": _pci_nvidia(),
+        "nvidia_kernel_module": _nvidia_kernel_module(),
         "env": {k: v for k, v in sorted(os.environ.items())
                 if k.startswith(ENV_PREFIXES) or k in ENV_NAMES},
     }
@@ -159,3 +160,21 @@ def _pci_nvidia() -> dict | Unavailable:
     except OSError as exc:
         return Unavailable(f"cannot list {root}: {exc}")
     return {"count": len(devices), "devices": devices}
+
+
+def _nvidia_kernel_module() -> str | None | Unavailable:
+    """The loaded NVIDIA kernel module's version (None: not loaded). With NVML's library version it
+    shows a driver upgraded without a reboot."""
+    if not sys.platform.startswith("linux"):
+        return Unavailable("not Linux")
+    try:
+        text = Path("/proc/driver/nvidia/version").read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return Unavailable(f"cannot read /proc/driver/nvidia/version: {exc}")
+    words = text.split()
+    for i, word in enumerate(words):
+        if word == "Module" and i + 1 < len(words):
+            return words[i + 1]
+    return text.splitlines()[0][:200] if text else None

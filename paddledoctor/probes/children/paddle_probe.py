@@ -110,6 +110,8 @@ def compare(np, got, want):
 
 def main():
     devices_wanted = sys.argv[2] if len(sys.argv) > 2 else "all"
+    # Import as `python train.py` run from here would: the current directory first, not ours.
+    sys.path[0] = os.getcwd()
     t0 = time.monotonic()
     emit("stage", name="import paddle")
     try:
@@ -122,15 +124,29 @@ def main():
 
     emit("import", ok=True, seconds=round(time.monotonic() - t0, 3),
          file=getattr(paddle, "__file__", None))
+    try:
+        after_import(paddle, np, devices_wanted)
+    except Exception as exc:  # a Paddle too odd for this probe: say so, do not die silently
+        emit("error", error=error_text(exc), traceback=traceback.format_exc()[-3000:])
+    emit("done", seconds=round(time.monotonic() - t0, 3))
+
+
+def after_import(paddle, np, devices_wanted):
     version = getattr(paddle, "version", None)
     with_cuda = safely(paddle.is_compiled_with_cuda)
     emit("build",
          version=getattr(paddle, "__version__", None),
-         cuda=safely(version.cuda), cudnn=safely(version.cudnn), nccl=safely(version.nccl),
-         cuda_archs=safely(version.cuda_archs) if hasattr(version, "cuda_archs") else None,
+         cuda=safely(lambda: version.cuda()), cudnn=safely(lambda: version.cudnn()),
+         nccl=safely(lambda: version.nccl()),
+         cuda_archs=safely(lambda: version.cuda_archs()) if hasattr(version, "cuda_archs") else None,
          compiled_with_cuda=with_cuda,
          compiled_with_rocm=safely(paddle.is_compiled_with_rocm),
          compiled_with_xpu=safely(paddle.is_compiled_with_xpu))
+    want = reference(np) if devices_wanted != "none" else None
+
+    # The CPU step first: if CUDA initialisation then hangs or crashes, the CPU result is kept.
+    if want is not None:
+        run_step(paddle, np, "cpu", want)
 
     gpus = []
     if with_cuda is True:
@@ -154,24 +170,24 @@ def main():
         emit("devices", gpu_count=0, gpus=[], cudnn_runtime=None,
              cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"))
 
-    if devices_wanted == "none":
-        emit("done", seconds=round(time.monotonic() - t0, 3))
-        return
-    want = reference(np)
-    for device in ["cpu"] + [f"gpu:{g['id']}" for g in gpus]:
-        emit("stage", name=f"training step on {device}")
-        t1 = time.monotonic()
-        try:
-            got = training_step(paddle, np, device)
-        except Exception as exc:
-            emit("op", device=device, outcome="exception", error=error_text(exc),
-                 seconds=round(time.monotonic() - t1, 3))
-            continue
-        worst, bad = compare(np, got, want)
-        emit("op", device=device, outcome="wrong" if bad else "ok", wrong=bad,
-             max_abs_err=worst if worst != float("inf") else "inf",
+    if want is not None:
+        for g in gpus:
+            run_step(paddle, np, f"gpu:{g['id']}", want)
+
+
+def run_step(paddle, np, device, want):
+    emit("stage", name=f"training step on {device}")
+    t1 = time.monotonic()
+    try:
+        got = training_step(paddle, np, device)
+    except Exception as exc:
+        emit("op", device=device, outcome="exception", error=error_text(exc),
              seconds=round(time.monotonic() - t1, 3))
-    emit("done", seconds=round(time.monotonic() - t0, 3))
+        return
+    worst, bad = compare(np, got, want)
+    emit("op", device=device, outcome="wrong" if bad else "ok", wrong=bad,
+         max_abs_err=worst if worst != float("inf") else "inf",
+         seconds=round(time.monotonic() - t1, 3))
 
 
 if __name__ == "__main__":
