@@ -81,7 +81,7 @@ def _areas(facts: dict, options: dict, findings: list[Finding]) -> list[AreaResu
             status, text = "ok", f"(summary failed: {type(exc).__name__}: {exc})"
         if in_area:
             status = max((f.severity for f in in_area), key=lambda s: s.rank).value
-        if status == "hidden" or (not text and not in_area):
+        if (status == "hidden" and not in_area) or not (text or in_area):
             continue
         results.append(AreaResult(area=area, status=status, summary=text))
     return results

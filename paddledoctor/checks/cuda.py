@@ -24,15 +24,15 @@ def driver_supports_build_cuda(facts, options):
     driver_cuda = F.get(facts, "nvml", "cuda_driver_version")
     evidence = {"paddle_cuda": b["cuda"], "driver_version": driver,
                 "driver_supports_cuda_up_to": driver_cuda}
-    commands, text = F.gpu_install(facts)
+    fix = F.replace_paddle(facts)
     if floor and not wheels.driver_at_least(driver, floor):
         yield finding(
             "PD201",
             f"The NVIDIA driver {driver} cannot run CUDA {b['cuda']} (this Paddle's build): "
             f"CUDA {major}.x needs >= {floor}",
             evidence | {"minimum_driver": floor},
-            Fix(_uninstall(facts) + commands,
-                f"Upgrade the driver to >= {floor}, or install the wheel this driver runs. {text}"))
+            Fix(fix.commands, f"Upgrade the driver to >= {floor}, or install the wheel this driver "
+                              f"runs. {fix.text}"))
     elif isinstance(driver_cuda, str) and (wheels.version_tuple(driver_cuda)
                                            < wheels.version_tuple(b["cuda"])):
         yield finding(
@@ -40,9 +40,8 @@ def driver_supports_build_cuda(facts, options):
             f"The NVIDIA driver {driver} supports CUDA up to {driver_cuda}, older than this Paddle's "
             f"CUDA {b['cuda']}: it runs only through minor version compatibility (no PTX JIT)",
             evidence | {"minimum_driver_for_full_support": _full_floor(b["cuda"])},
-            Fix(_uninstall(facts) + commands,
-                f"Upgrade the driver to a release for CUDA {b['cuda']}, or install the wheel built "
-                f"for the driver's CUDA. {text}"),
+            Fix(fix.commands, f"Upgrade the driver to a release for CUDA {b['cuda']}, or install "
+                              f"the wheel built for the driver's CUDA. {fix.text}"),
             severity=Severity.WARN)
 
 
@@ -51,11 +50,6 @@ def _full_floor(cuda: str) -> str | None:
         if v.cuda == cuda:
             return v.min_driver_linux
     return None
-
-
-def _uninstall(facts) -> list[str]:
-    names = sorted({p["name"] for p in F.providers(facts)})
-    return [f"{F.pip(facts)} uninstall -y {' '.join(names)}"] if names else []
 
 
 @check("cuda")
@@ -71,13 +65,13 @@ def gpu_arch_compiled(facts, options):
         sm = int(cc.replace(".", ""))
         if sm in archs:
             continue
-        commands, text = F.gpu_install(facts)
+        fix = F.replace_paddle(facts)
         yield finding(
             "PD202",
             f"GPU {g['index']} ({g.get('name')}, compute capability {cc}) is not among the archs this "
             f"Paddle was compiled for ({' '.join(map(str, archs))})",
             {"gpu": g["index"], "compute_capability": cc, "compiled_archs": archs},
-            Fix(_uninstall(facts) + commands, text or "Install a Paddle wheel compiled for this GPU."))
+            fix)
 
 
 def _found(facts, lib):
@@ -103,7 +97,10 @@ def cudnn_loadable(facts, options):
     if not b or not b["cudnn"] or not F.has_nvidia_gpus(facts):
         return
     runtime = F.get(facts, "runtime", "devices", "cudnn_runtime")
-    runtime_reason = F.reason(facts, "runtime", "devices", "cudnn_runtime")
+    # Only cudnn_runtime's own reason: F.reason would also return the reason a parent is missing
+    # ("not run: --quick", a child stopped before reporting devices), which says nothing of cuDNN.
+    devices = F.get(facts, "runtime", "devices")
+    runtime_reason = (F.reason(devices, "cudnn_runtime") if isinstance(devices, dict) else None)
     found = _found(facts, "cudnn")
     pip_cudnn = [v for v, where in _cudnn_versions(facts) if where.startswith("pip")]
     fix = Fix(_cudnn_fix(facts, b), "")
@@ -185,7 +182,7 @@ def nccl_for_several_gpus(facts, options):
     evidence = {"paddle_nccl": b["nccl"], "gpus": F.nvml_gpu_count(facts)}
     if not b["nccl"]:
         yield finding("PD206", "This Paddle was built without NCCL: no multi-GPU training",
-                      evidence, Fix(_uninstall(facts) + F.gpu_install(facts)[0],
+                      evidence, Fix(F.replace_paddle(facts).commands,
                                     "Install an official paddlepaddle-gpu wheel (built with NCCL)."))
     elif found is not None and not found and not pip_nccl:
         cu = "cu11" if b["cuda"].startswith("11") else "cu12" if b["cuda"].startswith("12") else "cu13"
@@ -205,7 +202,7 @@ def gpu_build_without_gpu(facts, options):
     yield finding("PD207", f"GPU build of PaddlePaddle {b['version']} (CUDA {b['cuda']}) on a machine "
                            "with no NVIDIA GPU: it runs on the CPU only, and needs CUDA libraries to import",
                   {"paddle_cuda": b["cuda"], "nvml": F.get(facts, "nvml", "error") or "no GPUs"},
-                  Fix(_uninstall(facts) + [wheels.cpu_install_command(F.pip(facts))],
+                  Fix(F.uninstall_all(facts) + [wheels.cpu_install_command(F.pip(facts))],
                       "Unless this machine is only for building, install the CPU build."))
 
 
@@ -226,7 +223,7 @@ def cuda_visible_devices_with_cpu_build(facts, options):
 def summarize(facts, options):
     b = _gpu_build(facts)
     if not b:
-        return "hidden", ""
+        return "hidden", "no CUDA build of Paddle"
     parts = [f"CUDA {b['cuda']}"]
     if b["cudnn"]:
         parts.append(f"cuDNN {b['cudnn']}")

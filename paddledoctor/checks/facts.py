@@ -4,7 +4,7 @@ a recorded report from an older doctor, or a probe that did not answer)."""
 from __future__ import annotations
 
 from ..knowledge import wheels
-from ..model import Unavailable, is_available
+from ..model import Fix, Unavailable, is_available
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -164,8 +164,16 @@ def gpu_install(facts) -> tuple[list[str], str]:
         lowest = wheels.lowest_driver_for(ccs, is_windows(facts))
         need = (lowest.min_driver_windows if is_windows(facts) else lowest.min_driver_linux) \
             if lowest else None
-        text = (f"The driver {driver} is older than every PaddlePaddle GPU wheel needs"
-                + (f"; upgrade it to >= {need} ({lowest.tag}) or newer" if need else "") + ".")
+        cc_text = ", ".join(sorted(set(ccs)))
+        if lowest is None or not need:
+            text = (f"No PaddlePaddle GPU wheel this doctor knows supports compute capability "
+                    f"{cc_text} with driver {driver}.")
+        elif lowest is wheels.VARIANTS[0]:
+            text = (f"The driver {driver} is older than every PaddlePaddle GPU wheel needs: "
+                    f"upgrade it to >= {need} ({lowest.tag}) or newer.")
+        else:
+            text = (f"GPUs of compute capability {cc_text} need the {lowest.tag} wheel or newer, "
+                    f"which needs driver >= {need}; this driver is {driver}: upgrade it.")
         return [], text
     cmd = wheels.install_command(pip(facts), release, variant.tag)
     floor = variant.min_driver_windows if is_windows(facts) else variant.min_driver_linux
@@ -177,6 +185,20 @@ def gpu_install(facts) -> tuple[list[str], str]:
         lo, hi = wheels.PYTHONS[".".join(release.split(".")[:2])]
         text += f" Paddle {release} has no wheel for Python {py}: use Python {lo} to {hi}."
     return [cmd], text
+
+
+def replace_paddle(facts) -> Fix:
+    """Uninstall every Paddle distribution and install the GPU wheel that fits this driver and these
+    GPUs; when none fits, no command at all (never an uninstall that leaves nothing)."""
+    commands, text = gpu_install(facts)
+    if not commands:
+        return Fix([], text)
+    return Fix(uninstall_all(facts) + commands, text)
+
+
+def uninstall_all(facts) -> list[str]:
+    names = sorted({p["name"] for p in providers(facts)})
+    return [f"{pip(facts)} uninstall -y {' '.join(names)}"] if names else []
 
 
 def gib(n) -> str:

@@ -69,7 +69,7 @@ def _count(value) -> int:
 @check("gpu")
 def gpu_health(facts, options):
     for g in F.nvml_gpus(facts):
-        label = f"GPU {g.get('index')} ({g.get('name') or '?'})"
+        label = f"GPU {g.get('index')}" + (f" ({g['name']})" if isinstance(g.get("name"), str) else "")
         if g.get("error") == "GpuIsLost":
             yield finding("PD303", f"{label} has fallen off the bus", {"gpu": g.get("index")},
                           Fix(["sudo nvidia-smi -r -i %s" % g.get("index")], "Reset it, or reboot."))
@@ -83,8 +83,9 @@ def gpu_health(facts, options):
         if volatile or aggregate:
             yield finding(
                 "PD304",
-                f"{label} has {volatile} uncorrected ECC error(s) since boot"
-                + (f", {aggregate} in its lifetime" if aggregate else ""),
+                (f"{label} has {volatile} uncorrected ECC error(s) since boot"
+                 + (f", {aggregate} in its lifetime" if aggregate else "")) if volatile else
+                f"{label} has {aggregate} uncorrected ECC error(s) in its lifetime (none since boot)",
                 {"gpu": g.get("index"), "uncorrected_volatile": volatile,
                  "uncorrected_aggregate": aggregate},
                 Fix([f"nvidia-smi -q -d ECC,ROW_REMAPPER -i {g.get('index')}"],

@@ -10,11 +10,6 @@ from . import check, finding, summary
 from . import facts as F
 
 
-def _uninstall_all(facts) -> list[str]:
-    names = sorted({p["name"] for p in F.providers(facts)})
-    return [f"{F.pip(facts)} uninstall -y {' '.join(names)}"] if names else []
-
-
 @check("paddle")
 def paddle_installed(facts, options):
     if F.providers(facts) or F.get(facts, "paddle", "found"):
@@ -39,7 +34,6 @@ def cpu_build_on_gpu_machine(facts, options):
         return
     count = F.nvml_gpu_count(facts) or F.pci_gpu_count(facts)
     names = sorted({g.get("name") for g in F.nvml_gpus(facts) if isinstance(g.get("name"), str)})
-    commands, text = F.gpu_install(facts)
     yield finding(
         "PD101",
         f"CPU build of PaddlePaddle {b['version']} on a machine with {count} NVIDIA GPU(s)"
@@ -48,9 +42,9 @@ def cpu_build_on_gpu_machine(facts, options):
                   "build_info_from": b["source"], "nvidia_gpus": count,
                   "driver_version": F.driver_version(facts),
                   "cuda_driver_version": F.get(facts, "nvml", "cuda_driver_version"),
-                  "compute_capabilities": F.capabilities(facts)},
+                  "compute_capabilities": sorted(set(F.capabilities(facts)))},
         # No wheel fits this driver: uninstalling alone would leave no Paddle at all.
-        fix=Fix(_uninstall_all(facts) + commands if commands else [], text))
+        fix=F.replace_paddle(facts))
 
 
 @check("paddle")
