@@ -16,6 +16,12 @@ from . import __version__
 EXIT_DOCTOR_FAILED = 3
 
 
+class BadInput(click.ClickException):
+    """Bad input from the user (an unreadable report, an unknown code): one line, exit 2."""
+
+    exit_code = 2
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paddledoctor")
 def main() -> None:
@@ -44,7 +50,7 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus)
         report = check(quick=quick, timeout=timeout, require_gpu="gpu" in require,
                        min_gpus=min_gpus, strict=strict, from_file=from_file)
     except ReportFormatError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--from'") from None
+        raise BadInput(f"--from {from_file}: {exc}") from None
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -61,7 +67,7 @@ def explain_command(code: str) -> None:
 
     code = code.upper()
     if code not in codes.CODES:
-        raise click.BadParameter(f"unknown code {code}; codes are PD001..PD602", param_hint="CODE")
+        raise BadInput(f"unknown code {code}; `paddledoctor explain` takes a code such as PD101")
     click.echo(pages.page(code))
 
 

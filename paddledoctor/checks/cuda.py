@@ -21,9 +21,9 @@ def driver_supports_build_cuda(facts, options):
         return
     major = b["cuda"].split(".")[0]
     floor = wheels.MINOR_COMPAT_FLOOR.get(major)
-    driver_cuda = F.get(facts, "nvml", "cuda_driver_version")
+    documented = _documented_floor(b["cuda"], F.is_windows(facts))
     evidence = {"paddle_cuda": b["cuda"], "driver_version": driver,
-                "driver_supports_cuda_up_to": driver_cuda}
+                "driver_supports_cuda_up_to": F.get(facts, "nvml", "cuda_driver_version")}
     fix = F.replace_paddle(facts)
     if floor and not wheels.driver_at_least(driver, floor):
         yield finding(
@@ -31,24 +31,30 @@ def driver_supports_build_cuda(facts, options):
             f"The NVIDIA driver {driver} cannot run CUDA {b['cuda']} (this Paddle's build): "
             f"CUDA {major}.x needs >= {floor}",
             evidence | {"minimum_driver": floor},
-            Fix(fix.commands, f"Upgrade the driver to >= {floor}, or install the wheel this driver "
-                              f"runs. {fix.text}"))
-    elif isinstance(driver_cuda, str) and (wheels.version_tuple(driver_cuda)
-                                           < wheels.version_tuple(b["cuda"])):
+            Fix(fix.commands, f"Upgrade the driver to >= {documented or floor}, or install the wheel "
+                              f"this driver runs. {fix.text}"))
+    elif documented and not wheels.driver_at_least(driver, documented):
+        # Runs through CUDA minor version compatibility, but below the floor Paddle documents for
+        # this variant: PTX JIT (and so CINN and some custom ops) fails.
+        same = any(f"/{v.tag}/" in c for c in fix.commands for v in wheels.VARIANTS
+                   if v.cuda == b["cuda"])
         yield finding(
             "PD201",
-            f"The NVIDIA driver {driver} supports CUDA up to {driver_cuda}, older than this Paddle's "
-            f"CUDA {b['cuda']}: it runs only through minor version compatibility (no PTX JIT)",
-            evidence | {"minimum_driver_for_full_support": _full_floor(b["cuda"])},
-            Fix(fix.commands, f"Upgrade the driver to a release for CUDA {b['cuda']}, or install "
-                              f"the wheel built for the driver's CUDA. {fix.text}"),
+            f"The NVIDIA driver {driver} supports CUDA up to "
+            f"{F.get(facts, 'nvml', 'cuda_driver_version') or '?'}, below the {documented} that CUDA "
+            f"{b['cuda']} wheels need: it runs only through CUDA minor version compatibility (no PTX JIT)",
+            evidence | {"minimum_driver_for_full_support": documented},
+            Fix([] if same else fix.commands,
+                f"Upgrade the driver to >= {documented}"
+                + ("." if same or not fix.commands else f", or install the wheel built for this "
+                                                         f"driver. {fix.text}")),
             severity=Severity.WARN)
 
 
-def _full_floor(cuda: str) -> str | None:
+def _documented_floor(cuda: str, windows: bool) -> str | None:
     for v in wheels.VARIANTS:
         if v.cuda == cuda:
-            return v.min_driver_linux
+            return (v.min_driver_windows if windows else v.min_driver_linux) or None
     return None
 
 
@@ -62,16 +68,26 @@ def gpu_arch_compiled(facts, options):
         cc = g.get("compute_capability")
         if not isinstance(cc, str):
             continue
-        sm = int(cc.replace(".", ""))
+        major, minor = wheels.cc_tuple(cc)
+        sm = major * 10 + minor
         if sm in archs:
             continue
-        fix = F.replace_paddle(facts)
-        yield finding(
-            "PD202",
-            f"GPU {g['index']} ({g.get('name')}, compute capability {cc}) is not among the archs this "
-            f"Paddle was compiled for ({' '.join(map(str, archs))})",
-            {"gpu": g["index"], "compute_capability": cc, "compiled_archs": archs},
-            fix)
+        # CUDA runs code built for sm_XY on any sm_XZ with Z >= Y (binary compatibility).
+        compatible = [a for a in archs if a // 10 == major and a % 10 <= minor]
+        evidence = {"gpu": g["index"], "compute_capability": cc, "compiled_archs": archs}
+        if compatible:
+            yield finding(
+                "PD202",
+                f"GPU {g['index']} ({g.get('name')}, compute capability {cc}) runs this Paddle's "
+                f"sm_{max(compatible)} code, not code built for it (Paddle warns 'Mismatched GPU "
+                "Architecture')", evidence | {"runs_as": max(compatible)},
+                F.replace_paddle(facts), severity=Severity.WARN)
+        else:
+            yield finding(
+                "PD202",
+                f"GPU {g['index']} ({g.get('name')}, compute capability {cc}) is not among the archs "
+                f"this Paddle was compiled for ({' '.join(map(str, archs))})",
+                evidence, F.replace_paddle(facts))
 
 
 def _found(facts, lib):
@@ -174,8 +190,8 @@ def paddle_sees_every_gpu(facts, options):
 @check("cuda")
 def nccl_for_several_gpus(facts, options):
     b = _gpu_build(facts)
-    if not b or F.nvml_gpu_count(facts) < 2:
-        return
+    if not b or F.nvml_gpu_count(facts) < 2 or F.is_windows(facts):
+        return  # Windows wheels have no NCCL by design
     found = _found(facts, "nccl")
     pip_nccl = [n for n in (F.get(facts, "distributions", "packages", default={}) or {})
                 if n.startswith("nvidia-nccl")]

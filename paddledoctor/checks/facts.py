@@ -203,3 +203,10 @@ def uninstall_all(facts) -> list[str]:
 
 def gib(n) -> str:
     return f"{n / GiB:.1f} GiB" if isinstance(n, (int, float)) else "?"
+
+
+def size(n) -> str:
+    """GiB, or MiB below one GiB (a 64 MiB /dev/shm is not "0.1 GiB")."""
+    if isinstance(n, (int, float)) and n < GiB:
+        return f"{n / MiB:.0f} MiB"
+    return gib(n)

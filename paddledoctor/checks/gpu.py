@@ -29,15 +29,15 @@ def nvml_state(facts, options):
     if status == "probe_failed":
         yield finding("PD001", f"The NVML probe failed: {nvml.get('error')}", evidence,
                       Fix(["nvidia-smi"], "Compare with nvidia-smi; a hang here is a stuck driver."))
-    elif kind == "LibraryNotFound" or kind == "PynvmlMissing":
+    elif kind == "PynvmlMissing":
+        yield finding("PD307", f"pynvml cannot be imported: {nvml.get('error')}", evidence,
+                      Fix([f"{F.pip(facts)} install nvidia-ml-py"], ""))
+    elif kind == "LibraryNotFound":
         if pci:
             yield finding("PD301", f"{pci} NVIDIA GPU(s) on the PCI bus but no NVIDIA driver "
                                    f"(NVML: {nvml.get('error')})", evidence,
                           Fix([], "Install the NVIDIA driver (in a container: run it with the NVIDIA "
                                   "container toolkit, `docker run --gpus all`)."))
-        elif kind == "PynvmlMissing":
-            yield finding("PD307", f"pynvml cannot be imported: {nvml.get('error')}", evidence,
-                          Fix([f"{F.pip(facts)} install nvidia-ml-py"], ""))
         else:
             yield finding("PD300", "No NVIDIA driver (NVML library not found): a CPU-only machine",
                           evidence)

@@ -50,17 +50,21 @@ def enough_memory(facts, options):
         return
     yield finding("PD403", f"Only {F.gib(available)} of memory available"
                            + (f" (container limit {F.gib(limit)})" if isinstance(limit, int) else ""),
-                  {"available": mem["available"], "total": mem.get("total"), "cgroup_limit": limit},
+                  {"available": available, "host_available": mem["available"],
+                   "total": mem.get("total"), "cgroup_limit": limit},
                   Fix([], "Stop other processes or give the job more memory."))
 
 
 @check("host")
 def enough_disk(facts, options):
+    seen = set()
     for name, disk in (F.get(facts, "host", "disk", default={}) or {}).items():
         if not isinstance(disk, dict) or not isinstance(disk.get("free"), int):
             continue
-        if disk["free"] >= DISK_MIN:
-            continue
+        fs = disk.get("fsid") or disk["path"]
+        if disk["free"] >= DISK_MIN or fs in seen:
+            continue  # one finding per filesystem
+        seen.add(fs)
         yield finding("PD404", f"Only {F.gib(disk['free'])} free on {disk['path']} ({name})",
                       {"path": disk["path"], "free": disk["free"], "total": disk.get("total")},
                       Fix([f"du -sh {disk['path']}/* | sort -h | tail"],
@@ -74,14 +78,17 @@ def summarize(facts, options):
     flags = cpu.get("flags") if isinstance(cpu.get("flags"), dict) else {}
     simd = "/".join(n.upper() for n in ("avx", "avx2", "avx512f") if flags.get(n)) or "no AVX"
     mem = h.get("memory") or {}
+    available = mem.get("available")
+    if isinstance(available, int) and isinstance(mem.get("cgroup_limit"), int):
+        available = min(available, mem["cgroup_limit"])
     shm = h.get("shm") if isinstance(h.get("shm"), dict) else None
     parts = [f"{osf.get('distribution') or osf.get('system')} {osf.get('machine')}",
              f"Python {py.get('version')}",
              f"{cpu.get('usable_cpus') or cpu.get('logical_cpus')} CPUs ({simd})",
-             f"{F.gib(mem.get('available'))} RAM free"]
+             f"{F.size(available)} RAM free"]
     if shm:
-        parts.append(f"/dev/shm {F.gib(shm['total'])}")
+        parts.append(f"/dev/shm {F.size(shm['total'])}")
     disk = F.get(facts, "host", "disk", "cwd")
     if disk:
-        parts.append(f"{F.gib(disk['free'])} disk free")
+        parts.append(f"{F.size(disk['free'])} disk free")
     return "ok", ", ".join(parts)

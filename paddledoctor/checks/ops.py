@@ -7,8 +7,8 @@ from . import check, finding, summary
 from . import facts as F
 
 _HINT = {
-    "cpu": "Reinstall Paddle; a wrong result on the CPU points at a broken wheel or a faulty CPU/RAM.",
-    "gpu": "Look at the driver, CUDA and cuDNN findings; a wrong result on one GPU only points at "
+    "cpu": "Reinstall Paddle; a failure on the CPU alone points at a broken wheel or a faulty CPU/RAM.",
+    "gpu": "Look at the driver, CUDA and cuDNN findings above; a failure on one GPU only points at "
            "that GPU (ECC, overheating): drain it and run `nvidia-smi -q -d ECC`.",
 }
 

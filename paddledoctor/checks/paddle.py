@@ -86,7 +86,8 @@ def wheel_built_for_this_python(facts, options):
             "PD103",
             f"{p['name']} {p['version']} was built for {', '.join(sorted(interps))}, this is Python {py}",
             evidence={"distribution": p["name"], "wheel_tags": tags, "python": py},
-            fix=Fix([f"{F.pip(facts)} install --force-reinstall --no-deps {p['name']}=={p['version']}"],
+            fix=Fix([f"{F.pip(facts)} install --force-reinstall --no-deps {p['name']}=={p['version']}"
+                     + _index_option(facts, p["name"])],
                     "Reinstall it with this interpreter's pip so that pip picks the wheel for this Python."))
 
 
@@ -129,7 +130,19 @@ def _reinstall(facts) -> list[str]:
         return []
     p = providers[0]
     return [f"{F.pip(facts)} install --force-reinstall {p['name']}=={p['version']}"
-            + (" -i <the index you installed it from>" if p["name"] == "paddlepaddle-gpu" else "")]
+            + _index_option(facts, p["name"])]
+
+
+def _index_option(facts, name: str) -> str:
+    """paddlepaddle-gpu 3.x is only on Paddle's own index (PyPI's stops at 2.6.2): the index of the
+    variant this build's CUDA names, where the build is known."""
+    if name != "paddlepaddle-gpu":
+        return ""
+    cuda = (F.build(facts) or {}).get("cuda")
+    for variant in wheels.VARIANTS:
+        if variant.cuda == cuda:
+            return f" -i {wheels.INDEX_URL.format(tag=variant.tag)}"
+    return " -i <the index you installed it from>"
 
 
 @check("paddle")
@@ -154,7 +167,7 @@ def paddle_comes_from_a_distribution(facts, options):
 @check("paddle")
 def build_info_readable(facts, options):
     why = F.reason(facts, "paddle", "version_file")
-    if why and F.get(facts, "paddle", "found") is not False:
+    if why and F.get(facts, "paddle", "found") is True:
         yield finding("PD108", evidence={"reason": why},
                       fix=Fix(_reinstall(facts), "The static check cannot tell the build; the "
                                                  "full check (without --quick) reads it from paddle itself."))

@@ -20,6 +20,7 @@ Sources, by key:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 INDEX_URL = "https://www.paddlepaddle.org.cn/packages/stable/{tag}/"
@@ -76,12 +77,16 @@ MINOR_COMPAT_FLOOR = {"11": "450.80.02", "12": "525.60.13", "13": "580.65.06"}
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
+    """"550.54.14" -> (550, 54, 14); stops at the first piece that is not all digits, keeping its
+    leading digits ("3.0.0rc1" -> (3, 0, 0), not (3, 0, 1))."""
     parts = []
     for piece in str(version).replace("-", ".").split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
+        digits = re.match(r"\d*", piece).group()
         if not digits:
             break
         parts.append(int(digits))
+        if digits != piece:
+            break
     return tuple(parts)
 
 

@@ -135,7 +135,12 @@ def _statvfs(path: str) -> dict | Unavailable:
         st = os.statvfs(path)
     except (OSError, AttributeError) as exc:
         return Unavailable(f"cannot stat {path}: {exc}")
-    return {"path": path, "total": st.f_blocks * st.f_frsize, "free": st.f_bavail * st.f_frsize}
+    facts = {"path": path, "total": st.f_blocks * st.f_frsize, "free": st.f_bavail * st.f_frsize}
+    try:
+        facts["fsid"] = f"{os.stat(path).st_dev:x}"  # tells whether two paths share a filesystem
+    except OSError:
+        pass
+    return facts
 
 
 def _pci_nvidia() -> dict | Unavailable:
