@@ -54,7 +54,7 @@ def paddle_reads_its_devices(facts, options):
 @summary("ops")
 def summarize(facts, options):
     if not F.runtime_ran(facts):
-        return "skipped", "not run (--quick, or a recorded report without it)"
+        return "skipped", F.reason(facts, "runtime") or "not run"
     if not F.imported(facts):
         return "skipped", "not run: paddle could not be imported"
     ops = F.get(facts, "runtime", "ops", default=[]) or []

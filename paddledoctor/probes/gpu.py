@@ -58,15 +58,17 @@ def paddle_runtime_facts(result: ChildResult) -> dict:
                            "traceback": imported.get("traceback"), "stderr": result.stderr[-2000:]}
         return facts
     facts["import"] = {"ok": True, "seconds": imported.get("seconds"), "file": imported.get("file")}
+    error = result.last("error")
+    # Why a step is missing: how the child ended, or else the error the probe itself caught.
+    why = failure or (error and error.get("error")) or "the probe ended without reporting it"
     build = result.last("build")
     facts["build"] = (decode({k: v for k, v in build.items() if k != "event"}) if build
-                      else Unavailable(f"never reported: {failure}"))
+                      else Unavailable(f"never reported: {why}"))
     devices = result.last("devices")
     facts["devices"] = (decode({k: v for k, v in devices.items() if k != "event"}) if devices
-                        else Unavailable(f"stopped in '{stage['name'] if stage else '?'}': {failure}"))
+                        else Unavailable(f"stopped in '{stage['name'] if stage else '?'}': {why}"))
     ops = [decode({k: v for k, v in e.items() if k != "event"})
            for e in result.events if e.get("event") == "op"]
-    error = result.last("error")
     if error:
         facts["probe_error"] = {"error": error.get("error"), "traceback": error.get("traceback")}
     if result.last("done") is None and stage is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 CHILD_DIR = Path(__file__).resolve().parent / "children"
 _TAIL = 4000
+_DRAIN_S = 0.25  # after the child ended: how long to read what is left in the pipes
 
 
 @dataclass
@@ -99,13 +100,19 @@ class Child:
         sel.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
         deadline = self._t0 + self.timeout
         finished = False
+        exited_at = None
         try:
             while sel.get_map():
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                remaining = deadline - now
                 if remaining <= 0:
                     self.result.timed_out = True
                     break
-                for key, _ in sel.select(timeout=min(remaining, 0.5)):
+                if exited_at is None and self._exited():
+                    exited_at = now
+                elif exited_at is not None and now - exited_at > _DRAIN_S:
+                    break  # it ended, but something it started still holds the pipes open
+                for key, _ in sel.select(timeout=min(remaining, 0.1 if exited_at else 0.5)):
                     chunk = os.read(key.fileobj.fileno(), 65536)
                     if not chunk:
                         sel.unregister(key.fileobj)
@@ -119,14 +126,13 @@ class Child:
             sel.close()
             # A timeout that only stops waiting is no timeout: on a deadline or an interrupt (Ctrl-C)
             # the whole process group is killed at once. When the pipes closed normally the process
-            # gets a moment to exit on its own.
+            # gets a moment to exit on its own; then the group is killed all the same, so that nothing
+            # it started (a helper left running by the probed library) outlives it.
             if finished:
-                try:
-                    self.proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    self.kill()
-            else:
-                self.kill()
+                end = time.monotonic() + 2
+                while not self._exited() and time.monotonic() < end:
+                    time.sleep(0.01)
+            self.kill()
             self.result.returncode = self.proc.wait()
             self.result.seconds = time.monotonic() - self._t0
             for stream in (self._events, self.proc.stdout, self.proc.stderr):
@@ -136,12 +142,23 @@ class Child:
         self.result.stderr = buffers["stderr"].decode("utf-8", "replace")[-_TAIL:]
         return self.result
 
+    def _exited(self) -> bool:
+        """The child has ended. It is left unreaped, so its pid still names its process group."""
+        if not hasattr(os, "waitid"):
+            return self.proc.poll() is not None
+        try:
+            return os.waitid(os.P_PID, self.proc.pid,
+                             os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:  # already reaped
+            return True
+
     def kill(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
+        """Kill the child's process group: the child and whatever it started."""
+        if self.proc is None or self.proc.returncode is not None:
+            return  # reaped: its pid may name another process group by now
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+        except (ProcessLookupError, PermissionError, AttributeError):  # AttributeError: no killpg
             self.proc.kill()
 
 

@@ -33,6 +33,8 @@ def render(report: Report, file: TextIO | None = None) -> None:
     for f in report.findings:
         style = SEV_STYLE[f.severity]
         console.print(f"[{style}]{f.severity.value.upper()} {f.code}[/{style}] {escape(f.title)}")
+        if f.severity is Severity.INFO and not f.fix:
+            continue  # a note, not a problem: its title says it all (the evidence is in --json)
         for key, value in f.evidence.items():
             if value in (None, "", [], {}):
                 continue
