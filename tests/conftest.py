@@ -24,6 +24,16 @@ FIXTURES = TESTS / "fixtures"
 
 NO_DRIVER = {"init_error": "LibraryNotFound"}
 
+# One fake paddle package whose import crashes, hangs, raises or exits as FAKE_PADDLE_IMPORT says.
+BROKEN_PADDLE = FAKES / "paddle_broken"
+BROKEN_IMPORTS = ("segv", "sigill", "hang", "raise", "exit")
+
+
+def broken_paddle(how: str) -> tuple[Path, dict]:
+    """The PYTHONPATH entry and environment of a paddle whose import goes wrong that way."""
+    assert how in BROKEN_IMPORTS, how
+    return BROKEN_PADDLE, {"FAKE_PADDLE_IMPORT": how}
+
 
 def gpu(name="NVIDIA A100-SXM4-80GB", cc=(8, 0), **extra) -> dict:
     return {"name": name, "cc": list(cc), **extra}

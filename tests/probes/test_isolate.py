@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import FAKES, doctor_env, nvml_machine
+from conftest import broken_paddle, doctor_env, nvml_machine
 from paddledoctor.probes import isolate
 from procs import alive, new_tag, tagged, wait_until
 
@@ -212,8 +212,8 @@ def test_ctrl_c_stops_the_doctor_and_its_children(tmp_path):
     and neither the child nor the grandchild the fake paddle started survives."""
     tag = new_tag()
     imported = tmp_path / "imported"
-    env = doctor_env(nvml_machine(), [FAKES / "paddle_hang"],
-                     {**tag, "FAKE_PADDLE_IMPORTED": str(imported)})
+    path, how = broken_paddle("hang")
+    env = doctor_env(nvml_machine(), [path], {**tag, **how, "FAKE_PADDLE_IMPORTED": str(imported)})
     doctor = subprocess.Popen([sys.executable, "-m", "paddledoctor", "check", "--timeout", "60"],
                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -3,7 +3,7 @@ training step) is put first on the doctor's PYTHONPATH on a simulated two-GPU ma
 doctor names what happened, still reports the static headline (CPU build on a GPU machine: PD101),
 prints no traceback of its own, and leaves no child process behind.
 
-The fakes (tests/fakes/paddle_*) carry the real CPU wheel's version file literals followed by code
+The fakes (tests/fakes/paddle_broken, paddle_step) carry the real CPU wheel's version file literals followed by code
 that leaves a mark if it is ever executed; the static layer reads them with ast and must not run it.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAKES, codes_of, nvml_machine, run_cli
+from conftest import FAKES, broken_paddle, codes_of, nvml_machine, run_cli
 from procs import alive, new_tag, tagged, wait_until
 
 TIMEOUT = 3
@@ -29,9 +29,14 @@ def _run(tmp_path: Path, fake: str, *args: str, step: str | None = None, as_json
            "FAKE_PADDLE_VERSION_EXECUTED": str(markers["version_executed"])}
     if step:
         env["FAKE_PADDLE_STEP"] = step
+    if fake == "paddle_step":
+        path = FAKES / fake
+    else:  # "paddle_segv" and the like: the broken paddle, told how to break
+        path, how = broken_paddle(fake[len("paddle_"):])
+        env.update(how)
     t0 = time.monotonic()
     proc = run_cli("check", *args, *(["--json"] if as_json else []), nvml=nvml_machine(),
-                   pythonpath=[FAKES / fake], env=env, timeout=60)
+                   pythonpath=[path], env=env, timeout=60)
     seconds = time.monotonic() - t0
     doc = json.loads(proc.stdout) if as_json else None
     return proc, doc, seconds, markers, tag
