@@ -36,8 +36,8 @@ def driver_supports_build_cuda(facts, options):
     elif documented and not wheels.driver_at_least(driver, documented):
         # Runs through CUDA minor version compatibility, but below the floor Paddle documents for
         # this variant: PTX JIT (and so CINN and some custom ops) fails.
-        same = any(f"/{v.tag}/" in c for c in fix.commands for v in wheels.VARIANTS
-                   if v.cuda == b["cuda"])
+        installed = wheels.variant_for_cuda(b["cuda"])
+        same = bool(installed) and any(f"/{installed.tag}/" in c for c in fix.commands)
         yield finding(
             "PD201",
             f"The NVIDIA driver {driver} supports CUDA up to "
@@ -52,10 +52,8 @@ def driver_supports_build_cuda(facts, options):
 
 
 def _documented_floor(cuda: str, windows: bool) -> str | None:
-    for v in wheels.VARIANTS:
-        if v.cuda == cuda:
-            return (v.min_driver_windows if windows else v.min_driver_linux) or None
-    return None
+    v = wheels.variant_for_cuda(cuda)
+    return ((v.min_driver_windows if windows else v.min_driver_linux) or None) if v else None
 
 
 @check("cuda")
@@ -133,7 +131,7 @@ def cudnn_loadable(facts, options):
 
 def _cudnn_fix(facts, b) -> list[str]:
     major = b["cudnn"].split(".")[0]
-    cu = "cu11" if b["cuda"].startswith("11") else "cu12" if b["cuda"].startswith("12") else "cu13"
+    cu = wheels.pip_cuda_suffix(b["cuda"])
     return [f"{F.pip(facts)} install 'nvidia-cudnn-{cu}>={b['cudnn']},<{int(major) + 1}'"]
 
 
@@ -201,7 +199,7 @@ def nccl_for_several_gpus(facts, options):
                       evidence, Fix(F.replace_paddle(facts).commands,
                                     "Install an official paddlepaddle-gpu wheel (built with NCCL)."))
     elif found is not None and not found and not pip_nccl:
-        cu = "cu11" if b["cuda"].startswith("11") else "cu12" if b["cuda"].startswith("12") else "cu13"
+        cu = wheels.pip_cuda_suffix(b["cuda"])
         yield finding("PD206", f"No NCCL library found for {F.nvml_gpu_count(facts)} GPUs "
                                f"(Paddle built with NCCL {b['nccl']})", evidence,
                       Fix([f"{F.pip(facts)} install nvidia-nccl-{cu}"], ""))

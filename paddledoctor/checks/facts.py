@@ -4,7 +4,7 @@ a recorded report from an older doctor, or a probe that did not answer)."""
 from __future__ import annotations
 
 from ..knowledge import wheels
-from ..model import Fix, Unavailable, is_available
+from ..model import Fix, Unavailable
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -127,7 +127,7 @@ def driver_version(facts) -> str | None:
 
 def runtime_ran(facts) -> bool:
     """The dynamic layer ran (full mode), whatever it found."""
-    return is_available(facts.get("runtime")) and isinstance(facts.get("runtime"), dict)
+    return isinstance(facts.get("runtime"), dict)
 
 
 def imported(facts) -> bool:

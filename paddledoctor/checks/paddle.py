@@ -138,10 +138,9 @@ def _index_option(facts, name: str) -> str:
     variant this build's CUDA names, where the build is known."""
     if name != "paddlepaddle-gpu":
         return ""
-    cuda = (F.build(facts) or {}).get("cuda")
-    for variant in wheels.VARIANTS:
-        if variant.cuda == cuda:
-            return f" -i {wheels.INDEX_URL.format(tag=variant.tag)}"
+    variant = wheels.variant_for_cuda((F.build(facts) or {}).get("cuda"))
+    if variant:
+        return f" -i {wheels.INDEX_URL.format(tag=variant.tag)}"
     return " -i <the index you installed it from>"
 
 

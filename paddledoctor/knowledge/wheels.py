@@ -76,6 +76,16 @@ PYTHONS = {"3.0": ("3.8", "3.13"), "3.1": ("3.9", "3.13"), "3.2": ("3.9", "3.13"
 MINOR_COMPAT_FLOOR = {"11": "450.80.02", "12": "525.60.13", "13": "580.65.06"}
 
 
+def variant_for_cuda(cuda: str | None) -> Variant | None:
+    """The wheel variant of a build's CUDA version ("12.6" -> cu126), if Paddle ships one."""
+    return next((v for v in VARIANTS if v.cuda == cuda), None)
+
+
+def pip_cuda_suffix(cuda: str) -> str:
+    """The suffix of the nvidia-* pip packages for a CUDA version: "12.6" -> "cu12"."""
+    return "cu" + cuda.split(".")[0]
+
+
 def version_tuple(version: str) -> tuple[int, ...]:
     """"550.54.14" -> (550, 54, 14); stops at the first piece that is not all digits, keeping its
     leading digits ("3.0.0rc1" -> (3, 0, 0), not (3, 0, 1))."""
