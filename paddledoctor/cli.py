@@ -71,6 +71,13 @@ def explain_command(code: str) -> None:
     click.echo(pages.page(code))
 
 
+# Commands that live with their feature's package; each module imports only click at load time.
+from .inspect.command import inspect_command  # noqa: E402
+
+for _command in (inspect_command,):
+    main.add_command(_command)
+
+
 def run() -> None:
     """Console-script entry: Ctrl-C is one line and exit 130; the doctor's own failure is exit 3
     with one line, never a traceback."""

@@ -4,7 +4,8 @@ A code is never reused nor renumbered: retire it (``retired=True``) and take a n
 a page ``docs/codes/PDnnn.md`` (What it checks / Why it matters / How to fix); a test holds the table
 and the pages together. Groups: PD0xx the doctor itself, PD1xx the Paddle install, PD2xx the Paddle
 build against the GPUs, PD3xx the NVIDIA driver and the GPUs' health, PD4xx the host, PD5xx a real op
-on each device, PD6xx the user's stated requirements.
+on each device, PD6xx the user's stated requirements, PD8xx checkpoint files read safely
+(inspect).
 """
 
 from __future__ import annotations
@@ -72,11 +73,24 @@ _TABLE = [
     # the user's stated requirements
     Code("PD601", "requirements", E, "A GPU is required but none is usable"),
     Code("PD602", "requirements", E, "Fewer usable GPUs than required"),
+    # checkpoint files read safely (paddledoctor inspect)
+    Code("PD801", "checkpoint", E, "The checkpoint file is truncated or corrupt"),
+    Code("PD802", "checkpoint", E, "An inference .pdiparams file used as a training .pdparams (or the reverse)"),
+    Code("PD803", "checkpoint", E, "The optimizer state's accumulator names do not match the model's parameters"),
+    Code("PD804", "checkpoint", E, "The checkpoint asks to run code: refused"),
+    # -- checkpoint (PD805-PD899) --
+    Code("PD805", "checkpoint", E, "The file is not a checkpoint format paddledoctor reads"),
+    Code("PD806", "checkpoint", E, "The checkpoint file cannot be read"),
+    Code("PD807", "checkpoint", W, "Tensors in the checkpoint hold NaN or Inf values"),
+    Code("PD808", "checkpoint", E, "The .pdiparams file does not match its program"),
+    Code("PD809", "checkpoint", W, "The two checkpoints differ in tensor names, shapes or dtypes"),
+    Code("PD810", "checkpoint", I, "The checkpoint holds records that are not tensors"),
+    # -- end checkpoint --
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
 
-AREAS = ["doctor", "host", "paddle", "gpu", "cuda", "ops", "requirements"]
+AREAS = ["doctor", "host", "paddle", "gpu", "cuda", "ops", "requirements", "checkpoint"]
 AREA_TITLES = {
     "doctor": "Doctor",
     "host": "Host",
@@ -85,6 +99,7 @@ AREA_TITLES = {
     "cuda": "Paddle build vs GPUs",
     "ops": "Real training step",
     "requirements": "Requirements",
+    "checkpoint": "Checkpoint files",
 }
 
 

@@ -58,11 +58,13 @@ def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dict
 
 
 def diagnose(facts: dict, options: dict | None = None, mode: str = "full",
-             source: str = "") -> Report:
+             source: str = "", areas: "list[str] | None" = None) -> Report:
+    """Judge facts: every check, or only those of ``areas`` (``bench`` and ``inspect`` reports
+    carry their own facts alone)."""
     from . import checks
 
     options = dict(options or {})
-    findings, areas = checks.run(facts, options)
+    findings, areas = checks.run(facts, options, areas)
     return Report(facts=facts, findings=findings, areas=areas, doctor_version=__version__,
                   mode=mode, options=options, source=source)
 

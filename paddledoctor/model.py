@@ -128,7 +128,14 @@ class Report:
         return 0
 
     def verdict(self) -> str:
+        """One line: what the report says, for the question its mode asks."""
         errors, warns = self.count(Severity.ERROR), self.count(Severity.WARN)
+        if self.mode == "inspect":
+            files = len(((self.facts.get("inspect") or {}).get("files")) or [])
+            if errors:
+                return f"{files} file(s) inspected: {errors} error(s), {warns} warning(s)."
+            return f"{files} file(s) inspected" + (
+                f", with {warns} warning(s)." if warns else ": no problem found.")
         if errors:
             return f"This machine cannot train with PaddlePaddle as set up: {errors} error(s), {warns} warning(s)."
         if warns:

@@ -19,7 +19,7 @@ PACKAGE = ROOT / "paddledoctor"
 HEADINGS = ("## What it checks", "## Why it matters", "## How to fix")
 # The first digit of a code is its area (see the codes.py docstring).
 GROUP = {"0": "doctor", "1": "paddle", "2": "cuda", "3": "gpu", "4": "host", "5": "ops",
-         "6": "requirements"}
+         "6": "requirements", "7": "bench", "8": "checkpoint", "9": "fleet"}
 
 ALL_CODES = sorted(codes.CODES)
 

@@ -41,14 +41,20 @@ def finding(code: str, title: str | None = None, evidence: dict | None = None,
                    evidence=evidence or {}, fix=fix, area=entry.area)
 
 
-def run(facts: dict, options: dict | None = None) -> tuple[list[Finding], list[AreaResult]]:
-    """All checks on these facts. A check that raises (a bug, or facts from an odd report) becomes a
-    PD001 finding naming it; the others still run."""
-    from . import cuda, doctor, gpu, host, ops, paddle, requirements  # noqa: F401  (registration)
+def run(facts: dict, options: dict | None = None,
+        areas: "Iterable[str] | None" = None) -> tuple[list[Finding], list[AreaResult]]:
+    """All checks on these facts (or only those of ``areas``: ``bench`` and ``inspect`` judge their
+    own facts alone). A check that raises (a bug, or facts from an odd report) becomes a PD001
+    finding naming it; the others still run."""
+    from . import (checkpoint, cuda, doctor, gpu, host, ops, paddle,  # noqa: F401
+                   requirements)  # (registration)
 
     options = options or {}
+    wanted = None if areas is None else set(areas)
     findings: list[Finding] = []
     for area, fn in CHECKS:
+        if wanted is not None and area not in wanted:
+            continue
         try:
             findings.extend(fn(facts, options))
         except Exception as exc:  # noqa: BLE001 - the doctor never crashes on odd facts
@@ -57,7 +63,7 @@ def run(facts: dict, options: dict | None = None) -> tuple[list[Finding], list[A
                                               "error": f"{type(exc).__name__}: {exc}"}))
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-f.severity.rank, f.code))
-    return findings, _areas(facts, options, findings)
+    return findings, _areas(facts, options, findings, wanted)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -70,9 +76,12 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _areas(facts: dict, options: dict, findings: list[Finding]) -> list[AreaResult]:
+def _areas(facts: dict, options: dict, findings: list[Finding],
+           wanted: "set[str] | None" = None) -> list[AreaResult]:
     results = []
     for area in codes.AREAS:
+        if wanted is not None and area not in wanted:
+            continue
         in_area = [f for f in findings if f.area == area]
         fn = SUMMARIES.get(area)
         try:

@@ -1,0 +1,951 @@
+"""A restricted pickle reader: an opcode machine over the stream that never imports nor calls
+anything named by the file.
+
+``pickle.load`` (and so ``paddle.load``) imports every global the stream names and calls it: a
+checkpoint can run any code. This machine understands the opcodes of protocols 0-4 (as
+``pickletools`` documents them) and knows a short allowlist of exact (module, name) pairs, each
+*emulated* here by a small function that builds an inert record (:class:`ArrayRecord`,
+:class:`DType`, :class:`Opaque`) or a plain container. Any other global stops the reading with
+:class:`Refused`, which names it ("refuses global os.system").
+
+Tensor data is not read: a bytes opcode longer than 256 bytes (text: 4 KiB) becomes a :class:`Blob`
+(offset and length in the file) and the machine seeks past it. Every length a file claims is
+checked against the bytes that remain before anything is read or allocated.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+# The UNICODE opcode's codec, looked up now: Python imports codecs lazily, and reading a file must
+# import nothing (a fuzzed file once made the reader import encodings.raw_unicode_escape).
+codecs.lookup("raw-unicode-escape")
+
+# Opcodes at most this long are read; longer ones become a Blob and are skipped with seek.
+INLINE_BYTES = 256
+INLINE_TEXT = 4096
+MAX_LINE = 1 << 20          # a text-protocol line (INT, FLOAT, GLOBAL ...)
+MAX_LONG_BYTES = 1 << 16    # a LONG4 integer
+MAX_ITEMS = 5_000_000       # objects pushed (a real state dict pushes ~15 per tensor)
+MAX_MATERIALIZE = 1 << 20   # a long text used as a name is read up to this size
+
+
+class PickleProblem(Exception):
+    """The stream cannot be read as a checkpoint; ``kind`` says how (truncated, corrupt,
+    refused, limit)."""
+
+    kind = "corrupt"
+
+    def __init__(self, message: str, offset: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+class Truncated(PickleProblem):
+    kind = "truncated"
+
+
+class Corrupt(PickleProblem):
+    kind = "corrupt"
+
+
+class Refused(PickleProblem):
+    """The stream names a global outside the allowlist: reading stops, nothing is imported."""
+
+    kind = "refused"
+
+    def __init__(self, module: str, name: str, offset: int | None = None, why: str = ""):
+        self.module, self.name = module, name
+        text = f"refuses global {module}.{name}" + (f" ({why})" if why else "")
+        super().__init__(text, offset)
+
+
+class Limit(PickleProblem):
+    kind = "limit"
+
+
+# --- inert records ---------------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class Blob:
+    """Bytes left in the file: ``length`` bytes at ``offset``. ``encoding`` "raw": the bytes
+    themselves; "utf8-latin1": UTF-8 text whose code points are the bytes (protocol 2 writes
+    bytes as ``_codecs.encode(text, 'latin1')``)."""
+
+    offset: int
+    length: int
+    encoding: str = "raw"
+
+
+@dataclass(eq=False)
+class LazyText:
+    """A long text opcode left in the file (UTF-8, ``length`` bytes at ``offset``)."""
+
+    offset: int
+    length: int
+
+
+@dataclass(eq=False)
+class DType:
+    code: str                 # numpy's type string without byte order: "f4", "i8", "b1" ...
+    byteorder: str = "<"
+    itemsize: int | None = None
+    structured: bool = False
+
+    def setstate(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) < 3:
+            raise Corrupt(f"numpy dtype state {_short(state)} is not understood")
+        if isinstance(state[1], str) and state[1] in "<>|=":
+            self.byteorder = state[1]
+        # (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])
+        if len(state) >= 5 and (state[2] is not None or state[3] is not None or state[4] is not None):
+            self.structured = True
+        if len(state) >= 6 and isinstance(state[5], int) and state[5] > 0:
+            self.itemsize = state[5]
+
+
+@dataclass(eq=False)
+class ArrayRecord:
+    """A numpy array as the stream describes it; ``data`` is bytes (small), a Blob, or a list
+    (object arrays)."""
+
+    shape: tuple = ()
+    dtype: DType | None = None
+    fortran: bool = False
+    data: Any = None
+    legacy: bool = False      # a raw DenseTensor record (builtins.eval style)
+    built: bool = False
+
+    def setstate(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise Corrupt(f"numpy array state {_short(state)} is not understood")
+        if len(state) == 5:
+            state = state[1:]
+        shape, dtype, fortran, data = state
+        if not isinstance(shape, tuple) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2 ** 62 for d in shape):
+            raise Corrupt(f"numpy array shape {_short(shape)} is not a tuple of sizes")
+        if not isinstance(dtype, DType):
+            raise Corrupt(f"numpy array dtype {_short(dtype)} is not a dtype")
+        self.shape, self.dtype, self.fortran, self.data, self.built = shape, dtype, bool(fortran), data, True
+        if self.is_object:
+            return
+        nbytes = self.nbytes
+        if nbytes is None:
+            return
+        have = data_length(data)
+        if isinstance(data, Blob) and data.encoding == "utf8-latin1":
+            if not nbytes <= have <= 2 * nbytes:
+                raise Corrupt(f"array of {nbytes} bytes carries {have} bytes of text")
+        elif have != nbytes:
+            raise Corrupt(f"array of shape {list(shape)} and dtype {dtype.code} needs {nbytes} "
+                          f"bytes, the file holds {have}")
+
+    @property
+    def is_object(self) -> bool:
+        return self.dtype is not None and self.dtype.code.startswith("O")
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int | None:
+        if self.dtype is None or self.dtype.itemsize is None:
+            return None
+        return self.numel * self.dtype.itemsize
+
+
+@dataclass(eq=False)
+class Opaque:
+    """An object the allowlist names but whose content is not a tensor (Paddle's GeneratorState):
+    reported by type, never constructed."""
+
+    module: str
+    name: str
+    state_type: str = ""
+
+    def setstate(self, state: Any) -> None:
+        self.state_type = type(state).__name__
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(eq=False)
+class Emulated:
+    """An allowlisted global: what REDUCE/NEWOBJ on it builds, emulated here."""
+
+    module: str
+    name: str
+    reduce: Any = None        # fn(args) -> value, or None: not callable with REDUCE
+    newobj: Any = None        # fn(args) -> value, or None
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+def data_length(data: Any) -> int:
+    if isinstance(data, Blob):
+        return data.length
+    if isinstance(data, (bytes, bytearray)):
+        return len(data)
+    if isinstance(data, str):
+        return len(data)  # latin1: one byte per character
+    raise Corrupt(f"array data of type {type(data).__name__}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, (Blob, LazyText)) else f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- the allowlist -------------------------------------------------------------------------------
+
+_TYPE_CODES = {"b1": 1, "i1": 1, "u1": 1, "i2": 2, "u2": 2, "f2": 2, "i4": 4, "u4": 4, "f4": 4,
+               "i8": 8, "u8": 8, "f8": 8, "c8": 8, "c16": 16, "M8": 8, "m8": 8, "O8": 8, "O4": 4}
+
+
+def _dtype(args: tuple) -> DType:
+    if not args or not isinstance(args[0], str) or len(args[0]) > 16:
+        raise Corrupt(f"numpy.dtype{_short(args)} is not understood")
+    code = args[0]
+    return DType(code=code, itemsize=_TYPE_CODES.get(code))
+
+
+def _reconstruct(args: tuple) -> ArrayRecord:
+    if len(args) != 3 or not (isinstance(args[0], Emulated) and args[0].name == "ndarray"):
+        raise Corrupt(f"numpy _reconstruct{_short(args)} does not rebuild a plain ndarray")
+    return ArrayRecord()
+
+
+def _codecs_encode(args: tuple) -> Any:
+    if len(args) != 2 or args[1] not in ("latin1", "latin-1", "iso-8859-1"):
+        raise Corrupt(f"_codecs.encode{_short(args)}: only latin1 is emulated")
+    text = args[0]
+    if isinstance(text, LazyText):
+        return Blob(text.offset, text.length, "utf8-latin1")
+    if not isinstance(text, str):
+        raise Corrupt("_codecs.encode of a non-text value")
+    try:
+        return text.encode("latin1")
+    except UnicodeEncodeError:
+        raise Corrupt("_codecs.encode: text outside latin1") from None
+
+
+def _legacy_tensor(args: tuple) -> ArrayRecord:
+    # paddle.save writes a DenseTensor as eval('data', {'data': ndarray}): the known shape is
+    # emulated; any other expression is refused.
+    if (len(args) == 2 and args[0] == "data" and isinstance(args[1], dict)
+            and set(args[1]) == {"data"} and isinstance(args[1]["data"], ArrayRecord)):
+        record = args[1]["data"]
+        record.legacy = True
+        return record
+    raise Refused("builtins", "eval", why=f"eval{_short(args)} is not Paddle's tensor record "
+                                           "eval('data', {'data': ndarray})")
+
+
+def _scalar(args: tuple) -> Any:
+    if len(args) != 2 or not isinstance(args[0], DType) or not isinstance(args[1], (bytes, str)):
+        raise Corrupt(f"numpy scalar{_short(args)} is not understood")
+    dtype, raw = args
+    raw = raw.encode("latin1") if isinstance(raw, str) else raw
+    fmt = {"b1": "?", "i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I", "i8": "q",
+           "u8": "Q", "f2": "e", "f4": "f", "f8": "d"}.get(dtype.code)
+    if fmt is None or struct.calcsize(fmt) != len(raw):
+        return Opaque("numpy", f"scalar[{dtype.code}]")
+    return struct.unpack(("<" if dtype.byteorder != ">" else ">") + fmt, raw)[0]
+
+
+def _ordered_dict(args: tuple) -> dict:
+    if not args:
+        return {}
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return _dict_from_pairs(args[0])
+    raise Corrupt(f"OrderedDict{_short(args)} is not understood")
+
+
+def _dict_from_pairs(items: Any) -> dict:
+    out = {}
+    for pair in items:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise Corrupt("a dict built from something other than pairs")
+        out[_key(pair[0])] = pair[1]
+    return out
+
+
+def _builtin(kind: str):
+    def build(args: tuple) -> Any:
+        if kind == "bytes" and args == ():
+            return b""
+        if kind in ("bytes", "bytearray") and len(args) == 2 and isinstance(args[0], (str, LazyText)):
+            return _codecs_encode(args)
+        if len(args) > 1:
+            raise Corrupt(f"builtins.{kind}{_short(args)} is not understood")
+        items = args[0] if args else ()
+        if not isinstance(items, (list, tuple, set, frozenset, dict)):
+            raise Corrupt(f"builtins.{kind} of a {type(items).__name__}")
+        if kind == "tuple":
+            return tuple(items)
+        if kind == "list":
+            return list(items)
+        if kind == "dict":
+            return dict(items) if isinstance(items, dict) else _dict_from_pairs(items)
+        return (set if kind == "set" else frozenset)(_key(i) for i in items)
+    return build
+
+
+def _opaque(module: str, name: str):
+    return lambda args: Opaque(module, name)
+
+
+def _allowlist() -> dict[tuple[str, str], Emulated]:
+    table: dict[tuple[str, str], Emulated] = {}
+
+    def add(module: str, name: str, reduce=None, newobj=None) -> None:
+        table[(module, name)] = Emulated(module, name, reduce, newobj)
+
+    add("collections", "OrderedDict", _ordered_dict, _ordered_dict)
+    for kind in ("tuple", "list", "dict", "set", "frozenset", "bytes", "bytearray"):
+        add("builtins", kind, _builtin(kind))
+    add("builtins", "eval", _legacy_tensor)
+    add("_codecs", "encode", _codecs_encode)
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):  # numpy 2.x, 1.x
+        add(module, "_reconstruct", _reconstruct)
+        add(module, "scalar", _scalar)
+    add("numpy", "ndarray")
+    add("numpy", "dtype", _dtype)
+    for module in ("paddle.base.libpaddle", "paddle.fluid.libpaddle", "paddle.fluid.core_avx",
+                   "paddle.fluid.core_noavx"):
+        add(module, "GeneratorState", _opaque(module, "GeneratorState"),
+            _opaque(module, "GeneratorState"))
+    return table
+
+
+ALLOWLIST = _allowlist()
+# protocol 2 writes Python 3 names as Python 2 spelled them (pickle's fix_imports)
+_PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
+
+
+def lookup(module: str, name: str, offset: int | None = None) -> Emulated:
+    entry = ALLOWLIST.get((_PY2_MODULES.get(module, module), name))
+    if entry is None:
+        raise Refused(module, name, offset)
+    return entry
+
+
+def _key(value: Any) -> Any:
+    """A value used as a dict key or set item: hashable, and a long text read when short enough."""
+    if isinstance(value, list) or isinstance(value, dict) or isinstance(value, set):
+        raise Corrupt(f"an unhashable {type(value).__name__} used as a dict key")
+    if isinstance(value, tuple):
+        for item in value:
+            _key(item)
+    return value
+
+
+# --- the machine ---------------------------------------------------------------------------------
+
+class _Mark:
+    pass
+
+
+MARK = _Mark()
+
+
+@dataclass
+class Result:
+    value: Any
+    protocol: int
+    end: int                                   # offset after STOP
+    globals: list = field(default_factory=list)  # "module.name" of each allowlisted global named
+
+
+class Machine:
+    def __init__(self, f: BinaryIO, size: int, start: int = 0):
+        self.f, self.size = f, size
+        self.f.seek(start)
+        self.stack: list = []
+        self.metastack: list = []
+        self.memo: dict = {}
+        self.items = 0
+        self.protocol = 0
+        self.globals: list[str] = []
+
+    # -- reading, every length checked against what remains
+    def pos(self) -> int:
+        return self.f.tell()
+
+    def read(self, n: int) -> bytes:
+        if n < 0:
+            raise Corrupt(f"negative length {n}", self.pos())
+        remaining = self.size - self.pos()
+        if n > remaining:
+            raise Truncated(f"needs {n} bytes at offset {self.pos()}, only {max(remaining, 0)} remain",
+                            self.pos())
+        data = self.f.read(n)
+        if len(data) != n:
+            raise Truncated(f"file ended at offset {self.pos()}", self.pos())
+        return data
+
+    def skip(self, n: int) -> int:
+        start = self.pos()
+        remaining = self.size - start
+        if n < 0 or n > remaining:
+            raise Truncated(f"claims {n} bytes at offset {start}, only {max(remaining, 0)} remain", start)
+        self.f.seek(n, io.SEEK_CUR)
+        return start
+
+    def readline(self) -> bytes:
+        out = bytearray()
+        while True:
+            chunk = self.f.readline(MAX_LINE + 1 - len(out))
+            if not chunk:
+                raise Truncated(f"file ended inside a line at offset {self.pos()}", self.pos())
+            out += chunk
+            if out.endswith(b"\n"):
+                return bytes(out[:-1])
+            if len(out) > MAX_LINE:
+                raise Limit(f"a text line longer than {MAX_LINE} bytes at offset {self.pos()}")
+
+    def u(self, fmt: str) -> int:
+        return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
+
+    # -- stack helpers
+    def push(self, value: Any) -> None:
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise Limit(f"more than {MAX_ITEMS} objects")
+        self.stack.append(value)
+
+    def pop(self) -> Any:
+        if not self.stack:
+            raise Corrupt("stack underflow", self.pos())
+        return self.stack.pop()
+
+    def top(self) -> Any:
+        if not self.stack:
+            raise Corrupt("stack underflow", self.pos())
+        return self.stack[-1]
+
+    def pop_mark(self) -> list:
+        if not self.metastack:
+            raise Corrupt("no MARK to pop to", self.pos())
+        items = self.stack
+        self.stack = self.metastack.pop()
+        if any(i is MARK for i in items):
+            raise Corrupt("MARK inside marked items", self.pos())
+        return items
+
+    def text(self, raw: bytes, errors: str = "strict") -> str:
+        try:
+            return raw.decode("utf-8", errors)
+        except UnicodeDecodeError:
+            raise Corrupt(f"invalid UTF-8 text at offset {self.pos()}") from None
+
+    def global_(self, module: str, name: str, at: int) -> Emulated:
+        if not isinstance(module, str) or not isinstance(name, str):
+            raise Corrupt("STACK_GLOBAL of non-text names", at)
+        entry = lookup(module, name, at)
+        self.globals.append(entry.qualname)
+        return entry
+
+    def bytes_op(self, n: int, inline: int) -> Any:
+        if n <= inline:
+            return self.read(n)
+        return Blob(self.skip(n), n, "raw")
+
+    def text_op(self, n: int) -> Any:
+        if n <= INLINE_TEXT:
+            return self.text(self.read(n))
+        return LazyText(self.skip(n), n)
+
+    def build_key(self, value: Any) -> Any:
+        if isinstance(value, LazyText):
+            if value.length > MAX_MATERIALIZE:
+                raise Limit(f"a {value.length}-byte text used as a key")
+            here = self.pos()
+            self.f.seek(value.offset)
+            text = self.text(self.read(value.length))
+            self.f.seek(here)
+            return text
+        return _key(value)
+
+    # -- the opcodes
+    def run(self) -> Result:
+        f = self.f
+        while True:
+            at = f.tell()
+            op = f.read(1)
+            if not op:
+                raise Truncated(f"file ended at offset {at} before the pickle's STOP", at)
+            c = op[0]
+            handler = _DISPATCH.get(c)
+            if handler is None:
+                raise Corrupt(f"unknown pickle opcode 0x{c:02x} at offset {at}", at)
+            if c == 0x2E:  # STOP
+                value = self.pop()
+                if self.stack or self.metastack:
+                    raise Corrupt("objects left on the stack at STOP", at)
+                return Result(value, self.protocol, f.tell(), self.globals)
+            try:
+                handler(self, at)
+            except PickleProblem as exc:
+                if exc.offset is None:
+                    exc.offset = at
+                raise
+            except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as exc:
+                raise Corrupt(f"opcode 0x{c:02x} at offset {at}: {type(exc).__name__}: {exc}", at) from None
+
+
+def _op(code: str):
+    def register(fn):
+        _DISPATCH[ord(code)] = fn
+        return fn
+    return register
+
+
+_DISPATCH: dict[int, Any] = {}
+
+
+@_op("\x80")
+def _proto(m: Machine, at: int) -> None:
+    m.protocol = m.read(1)[0]
+    if m.protocol > 5:
+        raise Corrupt(f"pickle protocol {m.protocol} is unknown", at)
+
+
+@_op("\x95")
+def _frame(m: Machine, at: int) -> None:
+    n = m.u("<Q")
+    if n > m.size - m.pos():
+        raise Truncated(f"frame claims {n} bytes at offset {at}, only {m.size - m.pos()} remain", at)
+
+
+@_op(".")
+def _stop(m: Machine, at: int) -> None:  # handled in run()
+    pass
+
+
+@_op("(")
+def _mark(m: Machine, at: int) -> None:
+    m.metastack.append(m.stack)
+    m.stack = []
+
+
+@_op("0")
+def _pop(m: Machine, at: int) -> None:
+    if m.stack:
+        m.stack.pop()
+    else:
+        m.pop_mark()
+
+
+@_op("1")
+def _pop_mark(m: Machine, at: int) -> None:
+    m.pop_mark()
+
+
+@_op("2")
+def _dup(m: Machine, at: int) -> None:
+    m.push(m.top())
+
+
+# numbers
+@_op("I")
+def _int(m: Machine, at: int) -> None:
+    line = m.readline()
+    if line == b"00":
+        m.push(False)
+    elif line == b"01":
+        m.push(True)
+    else:
+        m.push(int(line) if len(line) < 4300 else _too_long())
+
+
+def _too_long():
+    raise Limit("an integer literal longer than 4300 digits")
+
+
+@_op("J")
+def _binint(m: Machine, at: int) -> None:
+    m.push(m.u("<i"))
+
+
+@_op("K")
+def _binint1(m: Machine, at: int) -> None:
+    m.push(m.read(1)[0])
+
+
+@_op("M")
+def _binint2(m: Machine, at: int) -> None:
+    m.push(m.u("<H"))
+
+
+@_op("L")
+def _long(m: Machine, at: int) -> None:
+    line = m.readline()
+    if line.endswith(b"L"):
+        line = line[:-1]
+    m.push(int(line) if len(line) < 4300 else _too_long())
+
+
+@_op("\x8a")
+def _long1(m: Machine, at: int) -> None:
+    n = m.read(1)[0]
+    m.push(int.from_bytes(m.read(n), "little", signed=True))
+
+
+@_op("\x8b")
+def _long4(m: Machine, at: int) -> None:
+    n = m.u("<i")
+    if n > MAX_LONG_BYTES:
+        raise Limit(f"a {n}-byte integer", at)
+    m.push(int.from_bytes(m.read(n), "little", signed=True))
+
+
+@_op("F")
+def _float(m: Machine, at: int) -> None:
+    m.push(float(m.readline()))
+
+
+@_op("G")
+def _binfloat(m: Machine, at: int) -> None:
+    m.push(m.u(">d"))
+
+
+@_op("N")
+def _none(m: Machine, at: int) -> None:
+    m.push(None)
+
+
+@_op("\x88")
+def _true(m: Machine, at: int) -> None:
+    m.push(True)
+
+
+@_op("\x89")
+def _false(m: Machine, at: int) -> None:
+    m.push(False)
+
+
+# strings and bytes
+@_op("S")
+def _string(m: Machine, at: int) -> None:
+    line = m.readline()
+    if len(line) < 2 or line[0] != line[-1] or line[:1] not in (b"'", b'"'):
+        raise Corrupt("STRING opcode argument must be quoted", at)
+    m.push(codecs.escape_decode(line[1:-1])[0].decode("latin1"))
+
+
+@_op("T")
+def _binstring(m: Machine, at: int) -> None:
+    n = m.u("<i")
+    value = m.bytes_op(n, INLINE_TEXT)  # Python 2 str: read as latin1 (as paddle.load does)
+    m.push(value.decode("latin1") if isinstance(value, bytes) else value)
+
+
+@_op("U")
+def _short_binstring(m: Machine, at: int) -> None:
+    m.push(m.read(m.read(1)[0]).decode("latin1"))
+
+
+@_op("B")
+def _binbytes(m: Machine, at: int) -> None:
+    m.push(m.bytes_op(m.u("<I"), INLINE_BYTES))
+
+
+@_op("C")
+def _short_binbytes(m: Machine, at: int) -> None:
+    m.push(m.read(m.read(1)[0]))
+
+
+@_op("\x8e")
+def _binbytes8(m: Machine, at: int) -> None:
+    m.push(m.bytes_op(m.u("<Q"), INLINE_BYTES))
+
+
+@_op("\x96")
+def _bytearray8(m: Machine, at: int) -> None:
+    m.push(m.bytes_op(m.u("<Q"), INLINE_BYTES))
+
+
+@_op("V")
+def _unicode(m: Machine, at: int) -> None:
+    m.push(m.readline().decode("raw-unicode-escape"))
+
+
+@_op("\x8c")
+def _short_binunicode(m: Machine, at: int) -> None:
+    m.push(m.text(m.read(m.read(1)[0])))
+
+
+@_op("X")
+def _binunicode(m: Machine, at: int) -> None:
+    m.push(m.text_op(m.u("<I")))
+
+
+@_op("\x8d")
+def _binunicode8(m: Machine, at: int) -> None:
+    m.push(m.text_op(m.u("<Q")))
+
+
+# containers
+@_op("]")
+def _empty_list(m: Machine, at: int) -> None:
+    m.push([])
+
+
+@_op("a")
+def _append(m: Machine, at: int) -> None:
+    value = m.pop()
+    target = m.top()
+    if not isinstance(target, list):
+        raise Corrupt(f"APPEND to a {type(target).__name__}", at)
+    target.append(value)
+
+
+@_op("e")
+def _appends(m: Machine, at: int) -> None:
+    items = m.pop_mark()
+    target = m.top()
+    if not isinstance(target, list):
+        raise Corrupt(f"APPENDS to a {type(target).__name__}", at)
+    target.extend(items)
+
+
+@_op("l")
+def _list(m: Machine, at: int) -> None:
+    m.push(m.pop_mark())
+
+
+@_op(")")
+def _empty_tuple(m: Machine, at: int) -> None:
+    m.push(())
+
+
+@_op("t")
+def _tuple(m: Machine, at: int) -> None:
+    m.push(tuple(m.pop_mark()))
+
+
+@_op("\x85")
+def _tuple1(m: Machine, at: int) -> None:
+    m.push((m.pop(),))
+
+
+@_op("\x86")
+def _tuple2(m: Machine, at: int) -> None:
+    b, a = m.pop(), m.pop()
+    m.push((a, b))
+
+
+@_op("\x87")
+def _tuple3(m: Machine, at: int) -> None:
+    c, b, a = m.pop(), m.pop(), m.pop()
+    m.push((a, b, c))
+
+
+@_op("}")
+def _empty_dict(m: Machine, at: int) -> None:
+    m.push({})
+
+
+def _set_items(m: Machine, target: Any, items: list, at: int) -> None:
+    if not isinstance(target, dict):
+        raise Corrupt(f"SETITEM(S) on a {type(target).__name__}", at)
+    if len(items) % 2:
+        raise Corrupt("SETITEMS with an odd number of items", at)
+    for i in range(0, len(items), 2):
+        target[m.build_key(items[i])] = items[i + 1]
+
+
+@_op("d")
+def _dict(m: Machine, at: int) -> None:
+    items = m.pop_mark()
+    out: dict = {}
+    _set_items(m, out, items, at)
+    m.push(out)
+
+
+@_op("s")
+def _setitem(m: Machine, at: int) -> None:
+    value, key = m.pop(), m.pop()
+    _set_items(m, m.top(), [key, value], at)
+
+
+@_op("u")
+def _setitems(m: Machine, at: int) -> None:
+    items = m.pop_mark()
+    _set_items(m, m.top(), items, at)
+
+
+@_op("\x8f")
+def _empty_set(m: Machine, at: int) -> None:
+    m.push(set())
+
+
+@_op("\x90")
+def _additems(m: Machine, at: int) -> None:
+    items = m.pop_mark()
+    target = m.top()
+    if not isinstance(target, set):
+        raise Corrupt(f"ADDITEMS to a {type(target).__name__}", at)
+    target.update(m.build_key(i) for i in items)
+
+
+@_op("\x91")
+def _frozenset(m: Machine, at: int) -> None:
+    m.push(frozenset(m.build_key(i) for i in m.pop_mark()))
+
+
+# memo
+def _memo_get(m: Machine, key: int, at: int) -> None:
+    if key not in m.memo:
+        raise Corrupt(f"memo entry {key} read before it was written", at)
+    m.push(m.memo[key])
+
+
+def _memo_put(m: Machine, key: int) -> None:
+    if len(m.memo) >= MAX_ITEMS:
+        raise Limit(f"more than {MAX_ITEMS} memo entries")
+    m.memo[key] = m.top()
+
+
+@_op("g")
+def _get(m: Machine, at: int) -> None:
+    _memo_get(m, int(m.readline()), at)
+
+
+@_op("h")
+def _binget(m: Machine, at: int) -> None:
+    _memo_get(m, m.read(1)[0], at)
+
+
+@_op("j")
+def _long_binget(m: Machine, at: int) -> None:
+    _memo_get(m, m.u("<I"), at)
+
+
+@_op("p")
+def _put(m: Machine, at: int) -> None:
+    _memo_put(m, int(m.readline()))
+
+
+@_op("q")
+def _binput(m: Machine, at: int) -> None:
+    _memo_put(m, m.read(1)[0])
+
+
+@_op("r")
+def _long_binput(m: Machine, at: int) -> None:
+    _memo_put(m, m.u("<I"))
+
+
+@_op("\x94")
+def _memoize(m: Machine, at: int) -> None:
+    _memo_put(m, len(m.memo))
+
+
+# globals and objects: only the allowlist, emulated
+@_op("c")
+def _global(m: Machine, at: int) -> None:
+    module = m.readline().decode("utf-8", "replace")
+    name = m.readline().decode("utf-8", "replace")
+    m.push(m.global_(module, name, at))
+
+
+@_op("\x93")
+def _stack_global(m: Machine, at: int) -> None:
+    name, module = m.pop(), m.pop()
+    m.push(m.global_(module, name, at))
+
+
+@_op("R")
+def _reduce(m: Machine, at: int) -> None:
+    args, fn = m.pop(), m.pop()
+    if not isinstance(fn, Emulated) or fn.reduce is None:
+        raise Corrupt(f"REDUCE calls {_short(fn)}", at)
+    if not isinstance(args, tuple):
+        raise Corrupt("REDUCE arguments are not a tuple", at)
+    m.push(fn.reduce(args))
+
+
+@_op("\x81")
+def _newobj(m: Machine, at: int) -> None:
+    args, cls = m.pop(), m.pop()
+    if not isinstance(cls, Emulated) or cls.newobj is None or not isinstance(args, tuple):
+        raise Corrupt(f"NEWOBJ of {_short(cls)}", at)
+    m.push(cls.newobj(args))
+
+
+@_op("\x92")
+def _newobj_ex(m: Machine, at: int) -> None:
+    kwargs, args, cls = m.pop(), m.pop(), m.pop()
+    if not isinstance(cls, Emulated) or cls.newobj is None or not isinstance(args, tuple) or kwargs:
+        raise Corrupt(f"NEWOBJ_EX of {_short(cls)}", at)
+    m.push(cls.newobj(args))
+
+
+@_op("b")
+def _build(m: Machine, at: int) -> None:
+    state = m.pop()
+    target = m.top()
+    if isinstance(target, (ArrayRecord, DType, Opaque)):
+        target.setstate(state)
+    elif isinstance(target, dict) and isinstance(state, dict):
+        target.update(state)
+    else:
+        raise Corrupt(f"BUILD on a {type(target).__name__}", at)
+
+
+@_op("i")
+def _inst(m: Machine, at: int) -> None:
+    module = m.readline().decode("utf-8", "replace")
+    name = m.readline().decode("utf-8", "replace")
+    cls = m.global_(module, name, at)
+    args = tuple(m.pop_mark())
+    if cls.reduce is None:
+        raise Corrupt(f"INST of {cls.qualname}", at)
+    m.push(cls.reduce(args))
+
+
+@_op("o")
+def _obj(m: Machine, at: int) -> None:
+    items = m.pop_mark()
+    if not items or not isinstance(items[0], Emulated) or items[0].reduce is None:
+        raise Corrupt("OBJ of something not emulated", at)
+    m.push(items[0].reduce(tuple(items[1:])))
+
+
+def _refuse_ext(m: Machine, at: int) -> None:
+    raise Refused("copyreg", "extension registry", at, why="EXT opcodes import by registry code")
+
+
+def _refuse_persid(m: Machine, at: int) -> None:
+    raise Refused("pickle", "persistent_load", at, why="persistent ids are resolved by the reader's code")
+
+
+def _refuse_buffer(m: Machine, at: int) -> None:
+    raise Corrupt("out-of-band buffers (protocol 5) are not part of a file", at)
+
+
+for _code in "\x82\x83\x84":
+    _DISPATCH[ord(_code)] = _refuse_ext
+for _code in "PQ":
+    _DISPATCH[ord(_code)] = _refuse_persid
+for _code in "\x97\x98":
+    _DISPATCH[ord(_code)] = _refuse_buffer
+
+
+def load(f: BinaryIO, size: int, start: int = 0) -> Result:
+    """Run the machine over one pickle in ``f`` (``size`` bytes in all) from ``start``."""
+    return Machine(f, size, start).run()

@@ -1,0 +1,41 @@
+"""A finding as `check` prints it (severity and code, title, evidence, fix, "more:"), and the
+closing verdict line: shared by the terminal renderers of every command."""
+
+from __future__ import annotations
+
+import json
+
+from ..model import Finding, Severity, encode
+
+SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARN: "yellow", Severity.INFO: "cyan"}
+
+
+def print_finding(console, f: Finding) -> None:
+    from rich.markup import escape
+
+    style = SEV_STYLE[f.severity]
+    console.print(f"[{style}]{f.severity.value.upper()} {f.code}[/{style}] {escape(f.title)}")
+    if f.severity is Severity.INFO and not f.fix:
+        return
+    for key, value in f.evidence.items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, (dict, list)):
+            value = json.dumps(encode(value), separators=(", ", ": "))
+        console.print(f"    [dim]{escape(str(key))}:[/dim] {escape(str(value))}")
+    if f.fix and (f.fix.commands or f.fix.text):
+        if f.fix.text:
+            console.print(f"    [bold]fix:[/bold] {escape(f.fix.text)}")
+        for cmd in f.fix.commands:
+            console.print(f"      [bold cyan]$ {escape(cmd)}[/bold cyan]")
+    console.print(f"    [dim]more: paddledoctor explain {f.code}[/dim]")
+
+
+def print_verdict(console, report) -> None:
+    from rich.markup import escape
+
+    worst = report.worst
+    style = "bold red" if worst is Severity.ERROR else "yellow" if worst is Severity.WARN else "bold green"
+    console.print(f"[{style}]{escape(report.verdict())}[/{style}]")
