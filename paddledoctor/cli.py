@@ -41,14 +41,15 @@ def main() -> None:
               help="Fail unless a GPU is usable.")
 @click.option("--min-gpus", type=click.IntRange(min=0), default=0, metavar="N",
               help="Fail unless at least N GPUs are usable.")
-def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus) -> None:
+@click.option("--bench", is_flag=True, help="Add a short (64 MiB) checkpoint save/load round trip.")
+def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus, bench) -> None:
     """Diagnose this machine (or a recorded report)."""
     from .doctor import check
     from .model import ReportFormatError
 
     try:
         report = check(quick=quick, timeout=timeout, require_gpu="gpu" in require,
-                       min_gpus=min_gpus, strict=strict, from_file=from_file)
+                       min_gpus=min_gpus, strict=strict, from_file=from_file, bench=bench)
     except ReportFormatError as exc:
         raise BadInput(f"--from {from_file}: {exc}") from None
     if as_json:
@@ -72,9 +73,10 @@ def explain_command(code: str) -> None:
 
 
 # Commands that live with their feature's package; each module imports only click at load time.
+from .bench.command import bench_command  # noqa: E402
 from .inspect.command import inspect_command  # noqa: E402
 
-for _command in (inspect_command,):
+for _command in (bench_command, inspect_command):
     main.add_command(_command)
 
 

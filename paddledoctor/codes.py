@@ -4,8 +4,8 @@ A code is never reused nor renumbered: retire it (``retired=True``) and take a n
 a page ``docs/codes/PDnnn.md`` (What it checks / Why it matters / How to fix); a test holds the table
 and the pages together. Groups: PD0xx the doctor itself, PD1xx the Paddle install, PD2xx the Paddle
 build against the GPUs, PD3xx the NVIDIA driver and the GPUs' health, PD4xx the host, PD5xx a real op
-on each device, PD6xx the user's stated requirements, PD8xx checkpoint files read safely
-(inspect).
+on each device, PD6xx the user's stated requirements, PD7xx the checkpoint round trip on the device
+(bench), PD8xx checkpoint files read safely (inspect).
 """
 
 from __future__ import annotations
@@ -73,6 +73,20 @@ _TABLE = [
     # the user's stated requirements
     Code("PD601", "requirements", E, "A GPU is required but none is usable"),
     Code("PD602", "requirements", E, "Fewer usable GPUs than required"),
+    # the checkpoint round trip on the device (paddledoctor bench)
+    Code("PD701", "bench", E, "A checkpoint round trip did not restore the state bit for bit"),
+    # -- bench (PD702-PD799) --
+    Code("PD702", "bench", E, "Training resumed from a checkpoint does not continue as the uninterrupted run"),
+    Code("PD703", "bench", E, "The bench could not write its checkpoint: folder not writable, disk full or file too large"),
+    Code("PD704", "bench", E, "The checkpoint size asked for does not fit in memory: refused before allocating"),
+    Code("PD705", "bench", E, "A checkpoint step crashed, hung or raised an error"),
+    Code("PD706", "bench", E, "The device asked for is not usable"),
+    Code("PD707", "bench", W, "Saving a checkpoint reaches a small share of the disk's own bandwidth"),
+    Code("PD708", "bench", W, "paddle.async_save wrote a torn checkpoint"),
+    Code("PD709", "bench", W, "Saving the projected checkpoint would not fit in memory"),
+    Code("PD710", "bench", I, "A cold read could not be had: load figures come from memory"),
+    Code("PD711", "bench", W, "The bench left temporary files behind"),
+    # -- end bench --
     # checkpoint files read safely (paddledoctor inspect)
     Code("PD801", "checkpoint", E, "The checkpoint file is truncated or corrupt"),
     Code("PD802", "checkpoint", E, "An inference .pdiparams file used as a training .pdparams (or the reverse)"),
@@ -90,7 +104,7 @@ _TABLE = [
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
 
-AREAS = ["doctor", "host", "paddle", "gpu", "cuda", "ops", "requirements", "checkpoint"]
+AREAS = ["doctor", "host", "paddle", "gpu", "cuda", "ops", "requirements", "bench", "checkpoint"]
 AREA_TITLES = {
     "doctor": "Doctor",
     "host": "Host",
@@ -99,6 +113,7 @@ AREA_TITLES = {
     "cuda": "Paddle build vs GPUs",
     "ops": "Real training step",
     "requirements": "Requirements",
+    "bench": "Checkpoint round trip",
     "checkpoint": "Checkpoint files",
 }
 

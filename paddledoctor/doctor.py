@@ -102,16 +102,22 @@ def _json_in_markdown(text: str) -> Any:
 
 
 def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bool = False,
-          min_gpus: int = 0, strict: bool = False, from_file: str | os.PathLike | None = None) -> Report:
+          min_gpus: int = 0, strict: bool = False, from_file: str | os.PathLike | None = None,
+          bench: bool = False, bench_dir: str | os.PathLike | None = None) -> Report:
     """Diagnose this machine (or a recorded report) and return the Report.
 
     ``report.exit_code()`` gives the CLI's exit status; ``report.findings`` the problems, each with a
     code, severity, evidence and fix; ``report.to_json()`` the document ``check --json`` prints.
+    ``bench=True`` adds a short (64 MiB) checkpoint round trip in ``bench_dir`` (default: the
+    current folder), whose facts go under ``facts["bench"]``.
     """
     options = {"quick": quick, "timeout": timeout, "require_gpu": require_gpu,
-               "min_gpus": min_gpus, "strict": strict}
+               "min_gpus": min_gpus, "strict": strict, "bench": bench}
     if from_file is not None:
         facts = load_report_facts(from_file)
         return diagnose(facts, options, mode="from", source=str(from_file))
     facts = collect_facts(quick=quick, timeout=timeout)
+    if bench:
+        from .bench import check_bench_facts
+        facts["bench"] = check_bench_facts(directory=bench_dir, timeout=max(timeout, 120.0))
     return diagnose(facts, options, mode="quick" if quick else "full")

@@ -130,6 +130,12 @@ class Report:
     def verdict(self) -> str:
         """One line: what the report says, for the question its mode asks."""
         errors, warns = self.count(Severity.ERROR), self.count(Severity.WARN)
+        if self.mode == "bench":
+            if errors:
+                return (f"Checkpoints on this machine are not safe as set up: {errors} error(s), "
+                        f"{warns} warning(s).")
+            return "Checkpoints round-trip exactly on this machine" + (
+                f", with {warns} warning(s)." if warns else ".")
         if self.mode == "inspect":
             files = len(((self.facts.get("inspect") or {}).get("files")) or [])
             if errors:
