@@ -60,16 +60,115 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
     sys.exit(report.exit_code(strict))
 
 
+@main.command("report")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True, help="GitHub-ready Markdown, or the JSON document of check --json.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              metavar="FILE", help="Write the report to FILE instead of standard output.")
+@click.option("--no-redact", "no_redact", is_flag=True,
+              help="Keep host name, user, home, GPU UUIDs and secret-looking values (not for posting).")
+@click.option("--bench", is_flag=True, help="Add a short (64 MiB) checkpoint save/load round trip.")
+@click.option("--quick", is_flag=True, help="Static checks only: never import paddle.")
+@click.option("--timeout", type=click.FloatRange(min=1, max=3600), default=60.0, show_default=True,
+              metavar="S", help="Deadline for each child probe.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=True, path_type=str), metavar="FILE",
+              help="Render a recorded report (check --json output) instead of checking this machine.")
+def report_command(fmt, output, no_redact, bench, quick, timeout, from_file) -> None:
+    """A redacted support report to paste into an issue (Markdown or JSON).
+
+    Exits like `check`: 1 when the report holds an error finding."""
+    from .model import ReportFormatError
+    from .report import support_report
+
+    try:
+        text, report = support_report(fmt=fmt, redacted=not no_redact, quick=quick, timeout=timeout,
+                                      bench=bench, from_file=from_file)
+    except ReportFormatError as exc:
+        raise BadInput(f"--from {from_file}: {exc}") from None
+    if output:
+        _write_file(output, text)
+        click.echo(f"paddledoctor: report written to {output}"
+                   + ("" if no_redact else " (redacted; --no-redact keeps everything)"), err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(report.exit_code())
+
+
+def _write_file(path: str, text: str) -> None:
+    """Write whole or not at all: a temporary file next to it, renamed over it."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".paddledoctor-", dir=folder)
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
 @main.command("explain")
-@click.argument("code")
-def explain_command(code: str) -> None:
-    """Print the page of a finding code, such as PD101."""
+@click.argument("target", metavar="CODE|LOGFILE|-")
+@click.option("--check", "with_check", is_flag=True,
+              help="Also check this machine: say whether each error's cause is still here.")
+@click.option("--quick", is_flag=True, help="With --check: static checks only (no paddle import).")
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@click.option("--timeout", type=click.FloatRange(min=1, max=3600), default=60.0, show_default=True,
+              metavar="S", help="With --check: deadline for each child probe.")
+def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, timeout: float) -> None:
+    """Print a code's page (PD101), or the known causes of the errors in a log (a file, or - for
+    standard input).
+
+    For a log, exits 0 when it recognised a known error and 1 when none; with --check, 1 when a
+    recognised cause is still on this machine."""
+    import os
+    import re
+
     from . import codes, pages
 
-    code = code.upper()
-    if code not in codes.CODES:
-        raise BadInput(f"unknown code {code}; `paddledoctor explain` takes a code such as PD101")
-    click.echo(pages.page(code))
+    is_code = re.fullmatch(r"(?i)PD\d{3}", target) is not None
+    if is_code and not os.path.exists(target):
+        code = target.upper()
+        if code not in codes.CODES:
+            raise BadInput(f"unknown code {code}; `paddledoctor explain` takes a code such as PD101")
+        click.echo(pages.page(code))
+        return
+
+    from .explain import explain_log, read_log
+
+    if target == "-":
+        text, source = read_log(click.get_binary_stream("stdin")), "standard input"
+    else:
+        if os.path.isdir(target):
+            raise BadInput(f"{target} is a directory; give a log file, - for standard input, or a "
+                           "code such as PD101")
+        try:
+            with open(target, "rb") as fh:
+                text = read_log(fh)
+        except FileNotFoundError:
+            raise BadInput(f"no such file: {target} (explain takes a code such as PD101, a log "
+                           "file, or - for standard input)") from None
+        except OSError as exc:
+            raise BadInput(f"cannot read {target}: {exc.strerror or exc}") from None
+        source = target
+    result = explain_log(text, check=with_check, quick=quick, timeout=timeout)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        from .render import explain as render_explain
+        render_explain.render(result, source)
+    sys.exit(result.exit_code())
 
 
 # Commands that live with their feature's package; each module imports only click at load time.

@@ -5,7 +5,7 @@ a page ``docs/codes/PDnnn.md`` (What it checks / Why it matters / How to fix); a
 and the pages together. Groups: PD0xx the doctor itself, PD1xx the Paddle install, PD2xx the Paddle
 build against the GPUs, PD3xx the NVIDIA driver and the GPUs' health, PD4xx the host, PD5xx a real op
 on each device, PD6xx the user's stated requirements, PD7xx the checkpoint round trip on the device
-(bench), PD8xx checkpoint files read safely (inspect).
+(bench), PD8xx checkpoint files read safely (inspect), PD9xx the ranks of a distributed job (fleet).
 """
 
 from __future__ import annotations

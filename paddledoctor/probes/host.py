@@ -11,10 +11,12 @@ from pathlib import Path
 
 from ..model import Unavailable
 
-# Environment variables worth reporting; anything else (tokens, passwords...) is never collected.
-ENV_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "FLAGS_", "PADDLE_", "CUDNN_", "GLOG_")
-ENV_NAMES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONPATH",
-             "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV")
+# Environment variables worth reporting; anything else (tokens, passwords...) is never collected,
+# and an allowlisted one whose name looks secret (PADDLE_AUTH_TOKEN) is kept with its value removed.
+ENV_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "FLAGS_", "PADDLE_", "CUDNN_", "GLOG_", "OMP_", "MKL_",
+                "KMP_", "GLOO_", "XPU_")
+ENV_NAMES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "PATH", "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX",
+             "CONDA_DEFAULT_ENV", "OPENBLAS_NUM_THREADS", "POD_IP", "TRAINING_ROLE")
 CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")
 
 
@@ -29,9 +31,32 @@ def probe(cwd: str | None = None) -> dict:
         "disk": {"cwd": _statvfs(cwd), "tmp": _statvfs(tempfile.gettempdir())},
         "pci_nvidia": _pci_nvidia(),
         "nvidia_kernel_module": _nvidia_kernel_module(),
-        "env": {k: v for k, v in sorted(os.environ.items())
-                if k.startswith(ENV_PREFIXES) or k in ENV_NAMES},
+        "env": _env(),
+        "compiler": _compiler(),
     }
+
+
+def _compiler() -> dict:
+    """The C++ compiler that Paddle's custom operators (paddle.utils.cpp_extension) would use."""
+    import subprocess
+
+    path = shutil.which("g++") or shutil.which("gcc")
+    if not path:
+        return {"gcc": None}
+    try:
+        out = subprocess.run([path, "-dumpfullversion", "-dumpversion"], capture_output=True,
+                             text=True, timeout=5)
+        return {"gcc": out.stdout.strip().splitlines()[0] if out.stdout.strip() else None,
+                "path": path}
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"gcc": Unavailable(f"{path} did not answer: {exc}"), "path": path}
+
+
+def _env() -> dict:
+    from ..render.redact import REDACTED, secret_name
+
+    return {k: REDACTED if secret_name(k) else v for k, v in sorted(os.environ.items())
+            if k.startswith(ENV_PREFIXES) or k in ENV_NAMES}
 
 
 def _os() -> dict:

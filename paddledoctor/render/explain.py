@@ -1,0 +1,40 @@
+"""`paddledoctor explain LOG` for a person at a terminal."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+STATUS = {"present": ("still on this machine", "bold red"),
+          "absent": ("not on this machine now", "green"),
+          "elsewhere": ("not checkable here", "yellow")}
+
+
+def render(explanation, source: str, file: TextIO | None = None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
+    items = explanation.items
+    if not items:
+        console.print(f"No known PaddlePaddle error found in {escape(source)}.")
+        console.print("[dim]paddledoctor check diagnoses the machine itself; please report the log "
+                      "if it shows an error paddledoctor should know.[/dim]")
+    else:
+        console.print(f"[bold]{len(items)} known error(s) in {escape(source)}[/bold]")
+    for item in items:
+        m, p = item.match, item.match.pattern
+        console.print()
+        where = f"line {m.line_number}" + (f", {m.count}×" if m.count > 1 else "")
+        console.print(f"[bold cyan]{p.code}[/bold cyan] ({where}): {escape(m.line)}")
+        console.print(f"    [bold]cause:[/bold] {escape(p.cause)}")
+        console.print(f"    [bold]fix:[/bold] {escape(p.fix)}")
+        if item.status:
+            label, style = STATUS[item.status]
+            console.print(f"    [bold]this machine:[/bold] [{style}]{label}[/{style}] — {escape(item.detail)}")
+        console.print(f"    [dim]source: {escape(p.source)}[/dim]")
+        console.print(f"    [dim]more: paddledoctor explain {p.code}[/dim]")
+    if explanation.report is not None:
+        console.print()
+        console.print(f"[bold]This machine:[/bold] {escape(explanation.report.verdict())} "
+                      "[dim](paddledoctor check for the details)[/dim]")

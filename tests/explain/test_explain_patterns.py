@@ -1,0 +1,158 @@
+"""The table of known Paddle error messages: every row is recognised in a real text (from Paddle's
+sources, from users' issues, or produced here), maps to a real code, and says where it came from."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import FIXTURES
+
+from paddledoctor import codes
+from paddledoctor.knowledge import errors
+
+LOGS = FIXTURES / "logs"
+
+# A real text for every row: as Paddle, CUDA, NCCL, the kernel or Python print it (sources in the
+# table; quoted from users' reports where the message needs a GPU to produce).
+SAMPLES = {
+    "set-device-gpu-on-cpu-build":
+        "ValueError: The device should not be 'gpu', since PaddlePaddle is not compiled with CUDA",
+    "not-compiled-with-cuda":
+        "RuntimeError: Paddle can't use CUDA device since it's not compiled with CUDA,Please "
+        "recompile or reinstall Paddle with GPU support.",
+    "cudnn-not-loaded":
+        "RuntimeError: (PreconditionNotMet) Cannot load cudnn shared library. Cannot invoke method "
+        "cudnnGetVersion.\n  [Hint: cudnn_dso_handle should not be null.] "
+        "(at /paddle/paddle/phi/backends/dynload/cudnn.cc:64)",
+    "nccl-not-loaded":
+        "PreconditionNotMetError: The third-party dynamic library (libnccl.so) that Paddle depends on "
+        "is not configured correctly. (error code is libnccl.so: cannot open shared object file: No "
+        "such file or directory)",
+    "cuda-lib-not-loaded":
+        "The third-party dynamic library (libcuda.so) that Paddle depends on is not configured "
+        "correctly. (error code is libcuda.so: cannot open shared object file: No such file or "
+        "directory)",
+    "driver-insufficient":
+        "ExternalError: CUDA error(35), CUDA driver version is insufficient for CUDA runtime version.",
+    "forward-compat-unsupported":
+        "ExternalError: CUDA error(804), forward compatibility was attempted on non supported HW.",
+    "no-kernel-image":
+        "ExternalError: CUDA error(209), no kernel image is available for execution on the device.",
+    "compute-capability-unsupported":
+        "W1129 01:02:03.456 gpu_resources.cc:119] The GPU compute capability in your current machine "
+        "is 120, which is not supported by Paddle, it is recommended to install the corresponding "
+        "wheel package according to the installation information on the official Paddle website.",
+    "no-cuda-device":
+        "ExternalError: CUDA error(100), no CUDA-capable device is detected.",
+    "driver-library-mismatch":
+        "Failed to initialize NVML: Driver/library version mismatch",
+    "uncorrectable-ecc":
+        "ExternalError: CUDA error(214), uncorrectable ECC error encountered.",
+    "gpu-lost":
+        "Unable to determine the device handle for GPU0000:3B:00.0: GPU is lost.  Reboot the system "
+        "to recover this GPU",
+    "gpu-out-of-memory":
+        "ResourceExhaustedError: Out of memory error on GPU 0. Cannot allocate 1.000000GB memory on "
+        "GPU 0, 78.500000GB memory has been allocated and available memory is only 400.000000MB.",
+    "illegal-instruction":
+        "Illegal instruction (core dumped)",
+    "dataloader-bus-error":
+        "ERROR: Unexpected BUS error encountered in DataLoader worker. This might be caused by "
+        "insufficient shared memory (shm), please check whether use_shared_memory is set and storage "
+        "space in /dev/shm is enough",
+    "global-group-not-initialized":
+        "RuntimeError: The global group is not initialized.",
+    "optimizer-set-error":
+        "AssertionError: Optimizer set error, linear_4.w_0_moment1_0 should in state dict",
+    "pickle-truncated":
+        "_pickle.UnpicklingError: pickle data was truncated",
+    "pdiparams-as-pdparams":
+        "ValueError: (InvalidArgument) Deserialize to tensor failed, maybe the loaded file is not a "
+        "paddle model(expected file format: 0, but 1936876918 found).",
+    "load-cannot-parse":
+        "ValueError: `paddle.load` can not parse the file:model.pdparams.",
+    "no-module-paddle":
+        "ModuleNotFoundError: No module named 'paddle'",
+    "undefined-symbol-in-paddle":
+        "ImportError: /usr/lib/python3/site-packages/paddle/base/libpaddle.so: undefined symbol: "
+        "_ZN6paddle8platform",
+}
+
+# Real logs produced on this machine (tests/fixtures/logs/make_logs.py, and the launcher run) and
+# the codes explain must find in each: exactly these.
+REAL_LOGS = {
+    "real_set_device_gpu_cpu_build.log": ["PD101"],
+    "real_optimizer_set_error.log": ["PD803"],
+    "real_truncated_pdparams.log": ["PD801"],
+    "real_pdparams_as_pdiparams.log": ["PD802"],
+    "real_launch_cvd_with_cpu_build.log": ["PD208"],
+    "real_dataloader_small_shm.log": ["PD402"],
+}
+
+
+def test_at_least_fifteen_patterns_each_with_a_source_cause_and_fix():
+    assert len(errors.PATTERNS) >= 15
+    ids = [p.id for p in errors.PATTERNS]
+    assert len(ids) == len(set(ids))
+    for p in errors.PATTERNS:
+        assert p.code in codes.CODES, p
+        assert p.cause.strip() and p.fix.strip() and p.source.strip(), p.id
+        assert all(s in errors.BY_ID for s in p.supersedes), p.id
+
+
+def test_every_pattern_has_a_real_sample():
+    assert set(SAMPLES) == {p.id for p in errors.PATTERNS}
+
+
+@pytest.mark.parametrize("pattern_id", sorted(SAMPLES))
+def test_each_sample_is_recognised_as_its_own_row(pattern_id):
+    found = errors.scan("some unrelated line\n" + SAMPLES[pattern_id] + "\nanother line\n")
+    assert pattern_id in [m.pattern.id for m in found]
+    match = next(m for m in found if m.pattern.id == pattern_id)
+    assert match.line_number >= 2
+
+
+@pytest.mark.parametrize("log,expected", sorted(REAL_LOGS.items()))
+def test_real_logs_give_exactly_their_cause(log, expected):
+    text = (LOGS / log).read_text()
+    assert [m.pattern.code for m in errors.scan(text)] == expected
+
+
+def test_set_device_with_an_index_is_recognised():
+    """paddle 3.3.1 prints the regex match object for "gpu:0" (python/paddle/device/__init__.py)."""
+    text = ("ValueError: The device should not be <re.Match object; span=(0, 5), match='gpu:0'>, "
+            "since PaddlePaddle is not compiled with CUDA")
+    assert [m.pattern.id for m in errors.scan(text)] == ["set-device-gpu-on-cpu-build"]
+
+
+def test_truncation_is_not_also_reported_as_a_wrong_file_kind():
+    """paddle.load tries its other readers on a truncated pickle; their complaints (Deserialize to
+    tensor failed) are noise that the truncation explains."""
+    text = (LOGS / "real_truncated_pdparams.log").read_text()
+    assert "Deserialize to tensor failed" in text  # the noise is really there
+    assert [m.pattern.id for m in errors.scan(text)] == ["pickle-truncated"]
+
+
+def test_the_error_line_is_shown_rather_than_the_raise_statement():
+    text = (LOGS / "real_launch_cvd_with_cpu_build.log").read_text()
+    (match,) = errors.scan(text)
+    assert match.line.startswith("RuntimeError: The global group is not initialized")
+    assert match.count == 2
+
+
+def test_ordinary_logs_match_nothing():
+    text = "\n".join([
+        "Epoch 1/10 loss=0.693 acc=0.51", "cuDNN version 9.1.0.70, CUDA 12.6, driver 550.54.14",
+        "W1129 device.cc:100] Please NOTE: device: 0, GPU Compute Capability: 8.0, Driver API "
+        "Version: 12.4, Runtime API Version: 12.6", "Saving checkpoint to output/epoch_1.pdparams",
+        "paddle.distributed.launch: job done", "import paddle.nn as nn",
+    ])
+    assert errors.scan(text) == []
+
+
+def test_the_table_is_data_with_sources_not_code():
+    """Every row names where its text came from: a Paddle source file, or the CUDA/NCCL/NVML API."""
+    for p in errors.PATTERNS:
+        assert re.search(r"github\.com/PaddlePaddle|CUDA Runtime API|NVML|NCCL|CPython|kernel",
+                         p.source), p.id
