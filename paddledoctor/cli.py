@@ -42,22 +42,64 @@ def main() -> None:
 @click.option("--min-gpus", type=click.IntRange(min=0), default=0, metavar="N",
               help="Fail unless at least N GPUs are usable.")
 @click.option("--bench", is_flag=True, help="Add a short (64 MiB) checkpoint save/load round trip.")
-def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus, bench) -> None:
+@click.option("--min-free-gpu-mem", metavar="SIZE",
+              help="Fail unless each required GPU has SIZE free (e.g. 20GiB).")
+@click.option("--min-free-disk", metavar="SIZE",
+              help="Fail unless SIZE is free where checkpoints go (--checkpoint-dir, else here).")
+@click.option("--checkpoint-dir", type=click.Path(file_okay=True, path_type=str), metavar="DIR",
+              help="Fail unless checkpoints can be written to DIR.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=True, path_type=str),
+              metavar="FILE", help="Requirements from this file (paddledoctor.toml, or pyproject.toml "
+                                   "with [tool.paddledoctor]); by default the nearest one is used. "
+                                   "Options given here win over the file.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=str),
+              metavar="FILE", help="Also write the result as JUnit XML (one test case per area).")
+def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus, bench,
+                  min_free_gpu_mem, min_free_disk, checkpoint_dir, config_file, junit_file) -> None:
     """Diagnose this machine (or a recorded report)."""
-    from .doctor import check
-    from .model import ReportFormatError
+    import time
 
+    from .config import ConfigError
+    from .model import ReportFormatError
+    from .preflight import check_with, settings
+
+    given = _given(click.get_current_context())
+    t0 = time.monotonic()
     try:
-        report = check(quick=quick, timeout=timeout, require_gpu="gpu" in require,
-                       min_gpus=min_gpus, strict=strict, from_file=from_file, bench=bench)
+        resolved, used = settings(
+            require_gpu=True if require else None,
+            min_gpus=min_gpus if "min_gpus" in given else None,
+            min_free_gpu_mem=min_free_gpu_mem, min_free_disk=min_free_disk,
+            checkpoint_dir=checkpoint_dir, bench=bench or None, quick=quick or None,
+            timeout=timeout if "timeout" in given else None, strict=strict or None,
+            config=config_file)
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
+    try:
+        report = check_with(resolved, from_file=from_file, config_file=used)
     except ReportFormatError as exc:
         raise BadInput(f"--from {from_file}: {exc}") from None
+    strict = resolved.get("strict", False)
+    if junit_file:
+        from .render import junit
+        try:
+            junit.write(report, junit_file, strict, time.monotonic() - t0)
+        except OSError as exc:
+            raise BadInput(f"--junit {junit_file}: {exc.strerror or exc}") from None
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         from .render import terminal
         terminal.render(report)
     sys.exit(report.exit_code(strict))
+
+
+def _given(ctx: click.Context) -> set:
+    """The options the user typed (not click's defaults): those win over the config file."""
+    from click.core import ParameterSource
+
+    return {name for name in ctx.params
+            if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
 
 
 @main.command("report")
@@ -173,9 +215,10 @@ def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, t
 
 # Commands that live with their feature's package; each module imports only click at load time.
 from .bench.command import bench_command  # noqa: E402
+from .fleet.command import fleet_command  # noqa: E402
 from .inspect.command import inspect_command  # noqa: E402
 
-for _command in (bench_command, inspect_command):
+for _command in (bench_command, inspect_command, fleet_command):
     main.add_command(_command)
 
 

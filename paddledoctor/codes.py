@@ -73,6 +73,12 @@ _TABLE = [
     # the user's stated requirements
     Code("PD601", "requirements", E, "A GPU is required but none is usable"),
     Code("PD602", "requirements", E, "Fewer usable GPUs than required"),
+    # -- requirements of pre-flight (PD603-PD619: preflight / fleet work) --
+    Code("PD603", "requirements", E, "Less free GPU memory than required"),
+    Code("PD604", "requirements", E, "Less free disk space than required"),
+    Code("PD605", "requirements", E, "The checkpoint directory cannot be written"),
+    Code("PD606", "requirements", E, "A checkpoint round trip was required but could not run"),
+    # -- end requirements --
     # the checkpoint round trip on the device (paddledoctor bench)
     Code("PD701", "bench", E, "A checkpoint round trip did not restore the state bit for bit"),
     # -- bench (PD702-PD799) --
@@ -100,11 +106,23 @@ _TABLE = [
     Code("PD809", "checkpoint", W, "The two checkpoints differ in tensor names, shapes or dtypes"),
     Code("PD810", "checkpoint", I, "The checkpoint holds records that are not tensors"),
     # -- end checkpoint --
+    # the ranks of a distributed job together (paddledoctor fleet)
+    Code("PD901", "fleet", E, "A collective operation failed, hung or gave a wrong result across ranks"),
+    # -- fleet (PD902-PD999) --
+    Code("PD902", "fleet", E, "A rank did not reach the collective check in time (hung or crashed)"),
+    Code("PD903", "fleet", E, "A rank's own check failed"),
+    Code("PD904", "fleet", W, "The ranks differ in their Paddle, Python or device setup"),
+    Code("PD905", "fleet", E, "The launcher started a GPU job with the CPU build of Paddle"),
+    Code("PD906", "fleet", W, "The launcher wrote this job's environment, secrets included, to disk"),
+    Code("PD907", "fleet", E, "The checkpoint directory is not shared by all ranks"),
+    Code("PD908", "fleet", I, "One rank only: the collective check needs at least two"),
+    # -- end fleet --
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
 
-AREAS = ["doctor", "host", "paddle", "gpu", "cuda", "ops", "requirements", "bench", "checkpoint"]
+AREAS = ["doctor", "host", "paddle", "gpu", "cuda", "ops", "requirements", "bench", "checkpoint",
+         "fleet"]
 AREA_TITLES = {
     "doctor": "Doctor",
     "host": "Host",
@@ -115,6 +133,7 @@ AREA_TITLES = {
     "requirements": "Requirements",
     "bench": "Checkpoint round trip",
     "checkpoint": "Checkpoint files",
+    "fleet": "Distributed job",
 }
 
 

@@ -26,7 +26,8 @@ def _guard(probe: Callable[[], Any]) -> Any:
         return Unavailable(f"probe failed: {type(exc).__name__}: {exc}")
 
 
-def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dict:
+def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
+                  checkpoint_dir: str | os.PathLike | None = None) -> dict:
     from .probes import gpu, host, installed
 
     nvml_child = gpu.start_nvml(min(NVML_TIMEOUT, timeout))
@@ -38,6 +39,8 @@ def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT) -> dict
             "paddle": _guard(installed.probe_paddle_package),
             "cuda_libs": _guard(installed.probe_cuda_libraries),
         }
+        if checkpoint_dir is not None:
+            facts["checkpoint_dir"] = _guard(lambda: probe_checkpoint_dir(checkpoint_dir))
         facts["nvml"] = gpu.nvml_facts(nvml_child.wait())
         if paddle_child is None:
             facts["runtime"] = Unavailable("not run: --quick checks only what is on disk and what "
@@ -101,23 +104,76 @@ def _json_in_markdown(text: str) -> Any:
         return None
 
 
+def probe_checkpoint_dir(path: str | os.PathLike) -> dict:
+    """Where checkpoints will go: does the folder exist (or can it be made), can this process write
+    there (a real file is created and removed), and how much room is free on its filesystem."""
+    import tempfile
+
+    p = Path(path).expanduser()
+    facts: dict = {"path": str(p), "exists": p.is_dir()}
+    if p.exists() and not p.is_dir():
+        facts["error"] = "exists but is not a directory"
+        return facts
+    existing = p
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent  # the folder would be created under the nearest existing one
+    facts["nearest_existing"] = str(existing)
+    if not existing.is_dir():
+        facts["writable"] = False
+        facts["error"] = f"{existing} is a file: the folder cannot be created under it"
+        return facts
+    try:
+        st = os.statvfs(existing)
+        facts["free"], facts["total"] = st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
+    except (OSError, AttributeError) as exc:
+        facts["free"] = Unavailable(f"cannot stat {existing}: {exc}")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".paddledoctor-write-test-"):
+            pass
+        facts["writable"] = True
+    except OSError as exc:
+        facts["writable"] = False
+        facts["error"] = f"{type(exc).__name__}: {exc.strerror or exc}"
+    return facts
+
+
+def _bench_facts(directory, timeout: float):
+    """The bench round trip's facts, or Unavailable saying why it could not run (never faked)."""
+    try:
+        from .bench import check_bench_facts
+    except ImportError as exc:
+        return Unavailable(f"the checkpoint round trip is not available in this paddledoctor: {exc}")
+    return check_bench_facts(directory=directory, timeout=timeout)
+
+
 def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bool = False,
           min_gpus: int = 0, strict: bool = False, from_file: str | os.PathLike | None = None,
-          bench: bool = False, bench_dir: str | os.PathLike | None = None) -> Report:
+          bench: bool = False, bench_dir: str | os.PathLike | None = None,
+          min_free_gpu_mem: int = 0, min_free_disk: int = 0,
+          checkpoint_dir: str | os.PathLike | None = None) -> Report:
     """Diagnose this machine (or a recorded report) and return the Report.
 
     ``report.exit_code()`` gives the CLI's exit status; ``report.findings`` the problems, each with a
     code, severity, evidence and fix; ``report.to_json()`` the document ``check --json`` prints.
     ``bench=True`` adds a short (64 MiB) checkpoint round trip in ``bench_dir`` (default: the
-    current folder), whose facts go under ``facts["bench"]``.
+    system's temporary folder), whose facts go under ``facts["bench"]``.
+    ``min_free_gpu_mem`` / ``min_free_disk`` (bytes) and ``checkpoint_dir`` are pre-flight
+    requirements (see :func:`paddledoctor.preflight`): free memory on each GPU, free disk where the
+    checkpoints go (``checkpoint_dir``, else the current folder), and a folder this process can write.
     """
     options = {"quick": quick, "timeout": timeout, "require_gpu": require_gpu,
                "min_gpus": min_gpus, "strict": strict, "bench": bench}
+    if min_free_gpu_mem:
+        options["min_free_gpu_mem"] = int(min_free_gpu_mem)
+    if min_free_disk:
+        options["min_free_disk"] = int(min_free_disk)
+    if checkpoint_dir is not None:
+        options["checkpoint_dir"] = os.fspath(checkpoint_dir)
     if from_file is not None:
         facts = load_report_facts(from_file)
         return diagnose(facts, options, mode="from", source=str(from_file))
-    facts = collect_facts(quick=quick, timeout=timeout)
+    facts = collect_facts(quick=quick, timeout=timeout, checkpoint_dir=checkpoint_dir)
     if bench:
-        from .bench import check_bench_facts
-        facts["bench"] = check_bench_facts(directory=bench_dir, timeout=max(timeout, 120.0))
+        facts["bench"] = _bench_facts(bench_dir if bench_dir is not None else checkpoint_dir,
+                                      max(timeout, 120.0))
     return diagnose(facts, options, mode="quick" if quick else "full")

@@ -19,7 +19,9 @@ from .model import Report
 
 # Codes whose problem lives in a file or a run, which `check` cannot see on the machine.
 ELSEWHERE = {"bench": "a checkpoint round trip: `paddledoctor bench` reproduces it",
-             "checkpoint": "a checkpoint file: `paddledoctor inspect FILE` examines it"}
+             "checkpoint": "a checkpoint file: `paddledoctor inspect FILE` examines it",
+             "fleet": "the ranks of a distributed job: run `paddledoctor fleet` under "
+                      "`python -m paddle.distributed.launch`"}
 MAX_LOG_BYTES = 256 << 20  # a log larger than this is read from its last 256 MiB (where errors are)
 
 

@@ -2,7 +2,7 @@
 
 One row per message. ``pattern`` is a case-insensitive regular expression over the log, written from
 the message's text in Paddle's sources (or, for CUDA and the kernel, the text they print); ``code`` is
-the finding code ``paddledoctor check`` (or ``inspect``) raises where the machine or the
+the finding code ``paddledoctor check`` (or ``inspect``/``fleet``) raises where the machine or the
 file shows the same problem, so ``explain LOG --check`` can say whether it is still there;
 ``source`` is where the text comes from. ``supersedes`` names rows that the same failure also
 prints and that would mislead on their own (``paddle.load`` tries several readers on a truncated
@@ -200,6 +200,17 @@ PATTERNS = [
         "With the CPU build, unset CUDA_VISIBLE_DEVICES (or install `paddlepaddle-gpu`); call "
         "`paddle.distributed.init_parallel_env()` before any collective and run more than one process.",
         PADDLE + "python/paddle/distributed/communication/group.py (_get_global_group)",
+    ),
+    ErrorPattern(
+        "nccl-error",
+        r"\bNCCL error\b|ncclSystemError|ncclUnhandledCudaError|ncclInternalError|ncclRemoteError|"
+        r"Nccl error\(\d+\)",
+        "PD901",
+        "A collective operation failed inside NCCL: a rank died or hung, the network between nodes "
+        "failed (wrong interface, firewall, InfiniBand), or /dev/shm is too small for NCCL's buffers.",
+        "Run `python -m paddle.distributed.launch ... paddledoctor fleet` to check every rank and the "
+        "collectives; set NCCL_DEBUG=INFO to see which rank and transport failed.",
+        PADDLE + "paddle/phi/core/platform/device/gpu/nccl_helper.h; NCCL ncclResult_t",
     ),
     ErrorPattern(
         "optimizer-set-error",

@@ -63,6 +63,9 @@ SAMPLES = {
         "space in /dev/shm is enough",
     "global-group-not-initialized":
         "RuntimeError: The global group is not initialized.",
+    "nccl-error":
+        "ExternalError: Nccl error(2), unhandled system error  (at "
+        "/paddle/paddle/phi/core/distributed/nccl_comm_context.cc:86)",
     "optimizer-set-error":
         "AssertionError: Optimizer set error, linear_4.w_0_moment1_0 should in state dict",
     "pickle-truncated":
