@@ -32,13 +32,10 @@ class PreflightError(RuntimeError):
 
 def summary(report: Report, findings: list[Finding]) -> str:
     lines = [f"paddledoctor pre-flight failed: {len(findings)} problem(s). {report.verdict()}"]
+    from .render.findings import finding_lines
+
     for f in findings:
-        lines.append(f"  {f.severity.value.upper()} {f.code} {f.title}")
-        if f.fix and f.fix.text:
-            lines.append(f"    fix: {f.fix.text}")
-        for cmd in (f.fix.commands if f.fix else []):
-            lines.append(f"      $ {cmd}")
-        lines.append(f"    more: paddledoctor explain {f.code}")
+        lines.extend(finding_lines(f, evidence=False, indent="  "))
     return "\n".join(lines)
 
 

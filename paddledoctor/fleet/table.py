@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..model import Report, Severity
+from ..render.findings import finding_lines
 
 
 def _size(n: int) -> str:
@@ -75,14 +76,10 @@ def render(report: Report, echo: Callable[[str], None] = print) -> None:
     if report.findings:
         echo("")
     for f in report.findings:
-        echo(f"{f.severity.value.upper()} {f.code} {f.title}")
-        if f.severity is Severity.INFO and not (f.fix and f.fix.commands):
-            continue
-        if f.fix and f.fix.text:
-            echo(f"    fix: {f.fix.text}")
-        for cmd in (f.fix.commands if f.fix else []):
-            echo(f"      $ {cmd}")
-        echo(f"    more: paddledoctor explain {f.code}")
+        lines = finding_lines(f, evidence=False)
+        # a note without a command to run: its title says it all
+        echo("\n".join(lines[:1] if f.severity is Severity.INFO and not (f.fix and f.fix.commands)
+                        else lines))
     echo("")
     echo(verdict(report))
 

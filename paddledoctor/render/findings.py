@@ -10,6 +10,22 @@ from ..model import Finding, Severity, encode
 SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARN: "yellow", Severity.INFO: "cyan"}
 
 
+def finding_lines(f: Finding, evidence: bool = True, indent: str = "") -> list[str]:
+    """A finding as plain text lines (for logs, exceptions and XML, where there is no terminal):
+    the same layout as :func:`print_finding`."""
+    lines = [f"{indent}{f.severity.value.upper()} {f.code} {f.title}"]
+    if evidence:
+        for key, value in f.evidence.items():
+            if value not in (None, "", [], {}):
+                lines.append(f"{indent}    {key}: {value}")
+    if f.fix and f.fix.text:
+        lines.append(f"{indent}    fix: {f.fix.text}")
+    for cmd in (f.fix.commands if f.fix else []):
+        lines.append(f"{indent}      $ {cmd}")
+    lines.append(f"{indent}    more: paddledoctor explain {f.code}")
+    return lines
+
+
 def print_finding(console, f: Finding) -> None:
     from rich.markup import escape
 

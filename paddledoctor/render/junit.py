@@ -10,19 +10,11 @@ import xml.etree.ElementTree as ET
 
 from .. import codes
 from ..model import Finding, Report, Severity
+from .findings import finding_lines
 
 
 def _finding_text(f: Finding) -> str:
-    lines = [f"{f.severity.value.upper()} {f.code} {f.title}"]
-    for key, value in f.evidence.items():
-        if value not in (None, "", [], {}):
-            lines.append(f"    {key}: {value}")
-    if f.fix and f.fix.text:
-        lines.append(f"    fix: {f.fix.text}")
-    for cmd in (f.fix.commands if f.fix else []):
-        lines.append(f"      $ {cmd}")
-    lines.append(f"    more: paddledoctor explain {f.code}")
-    return "\n".join(lines)
+    return "\n".join(finding_lines(f))
 
 
 def to_xml(report: Report, strict: bool = False, seconds: float | None = None) -> bytes:
