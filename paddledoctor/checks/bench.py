@@ -120,9 +120,10 @@ def fits_in_memory(facts, options):
 def steps_ran(facts, options):
     b = bench(facts)
     for failure in b.get("failures") or []:
-        if failure.get("kind") not in ("crash", "timeout", "error"):
+        if failure.get("kind") not in ("crash", "timeout", "error", "deadline"):
             continue
-        how = {"crash": "crashed", "timeout": "hung", "error": "raised an error"}[failure["kind"]]
+        how = {"crash": "crashed", "timeout": "hung", "error": "raised an error",
+               "deadline": "did not run: the deadline passed before it"}[failure["kind"]]
         yield finding("PD705", f"A checkpoint step {how}: {failure.get('stage')}",
                       {"part": failure.get("part"), "stage": failure.get("stage"),
                        "error": failure.get("error"), "stderr": failure.get("stderr")},

@@ -80,6 +80,13 @@ def render(report: Report, file: TextIO | None = None) -> None:
                           _mib(e.get("save_rss_extra")), _mib(e.get("load_rss_extra")), exact)
             if _files(e):
                 notes.append(f"{name} wrote: {_files(e)}")
+            if isinstance(e.get("save_mbps"), (int, float)) and limit and e["save_mbps"] > limit:
+                passes = ", ".join(_mb(x) for x in (disk.get("write_passes_mbps") or [])
+                                   ) if isinstance(disk, dict) else ""
+                notes.append(f"{name} saved faster than the disk's measured limit (random, "
+                             f"incompressible bytes" + (f"; passes {passes} MB/s" if passes else "")
+                             + "): this storage varies, caches or compresses, so the limit is a "
+                               "floor here; compare several runs")
         console.print(table)
         for note in notes:
             console.print(f"  {escape(note)}")

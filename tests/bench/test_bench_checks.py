@@ -122,3 +122,15 @@ def test_a_bench_report_round_trips_through_json(facts):
     doc = json.loads(json.dumps(bench_report(facts).to_json()))
     again = doctor.diagnose(facts_from_document(doc), {}, mode="from", areas=["bench"])
     assert [f.code for f in again.findings] == [f["code"] for f in doc["findings"]]
+
+
+def test_a_step_the_deadline_left_no_time_for_is_an_error_not_a_silent_gap(facts):
+    facts["failures"] = [{"stage": "dygraph checkpoint (64 MiB of parameters) (not started)",
+                          "part": "checkpoint", "kind": "deadline",
+                          "error": "the bench's deadline passed before the dygraph checkpoint step "
+                                   "could start"}]
+    facts["dygraph"] = Unavailable("not run: the bench's deadline had passed")
+    report = bench_report(facts)
+    found = codes(facts)
+    assert "PD705" in found and "deadline" in found["PD705"].title
+    assert report.exit_code() == 1

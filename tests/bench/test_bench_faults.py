@@ -79,9 +79,9 @@ def in_namespace(script: str, timeout: float = 180) -> subprocess.CompletedProce
 def test_disk_full_mid_save(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
-    # 8 MiB: the 4 MiB disk-limit probe fits, the 12 MiB checkpoint (params + Adam moments) does not
+    # 11 MiB: the 8 MiB disk-limit probe fits, the 12 MiB checkpoint (params + Adam moments) does not
     proc = in_namespace(
-        f"mount -t tmpfs -o size=8m tmpfs {mnt}\n"
+        f"mount -t tmpfs -o size=11m tmpfs {mnt}\n"
         f"echo keep > {mnt}/users-file\n"
         f"{sys.executable} -m paddledoctor bench --size 4MiB --dir {mnt} --json > {tmp_path}/out.json"
         f" || echo exit=$?\n"
@@ -143,8 +143,9 @@ def test_the_deadline_kills_the_child_and_cleans_up(tmp_path):
     no_traceback(proc)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1
+    # killed mid-step (hung), or, where the disk probe alone took the 5 s, the rest not started
     hung = [f for f in doc["findings"] if f["code"] == "PD705"]
-    assert hung and "hung" in hung[0]["title"], doc["findings"]
+    assert hung and ("hung" in hung[0]["title"] or "deadline" in hung[0]["title"]), doc["findings"]
     assert list(tmp_path.iterdir()) == []
     assert not children_of(doc["facts"]["bench"]["temp_dir"])
 

@@ -19,6 +19,7 @@ import time
 from bench_io import OUT, emit, evict  # this script's folder is first on sys.path
 
 CHUNK = 8 << 20
+WRITE_PASSES = 2
 MEMORY_FS = ("tmpfs", "ramfs")
 
 
@@ -95,18 +96,24 @@ def main():
     facts = {"bytes": size, "fs_type": fs_type(os.path.realpath(directory))}
     emit("stage", name="disk: sequential write + fsync")
     block = os.urandom(CHUNK)  # incompressible, so a compressing filesystem does not flatter the disk
-    t0 = time.perf_counter()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        left = size
-        while left > 0:
-            n = os.write(fd, block[: min(CHUNK, left)])
-            left -= n
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    facts["write_s"] = time.perf_counter() - t0
+    # The limit is what the disk can do: the better of two passes, since one pass on shared or
+    # virtual storage can land on a stall (here: 460 to 1,700 MB/s for the same 512 MiB).
+    runs = []
+    for _ in range(WRITE_PASSES):
+        t0 = time.perf_counter()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            left = size
+            while left > 0:
+                n = os.write(fd, block[: min(CHUNK, left)])
+                left -= n
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        runs.append(time.perf_counter() - t0)
+    facts["write_s"] = min(runs)
     facts["write_mbps"] = size / facts["write_s"] / 1e6
+    facts["write_passes_mbps"] = [round(size / s / 1e6, 1) for s in runs]
 
     emit("stage", name="disk: cold read")
     evict(path)
