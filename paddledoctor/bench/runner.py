@@ -21,7 +21,7 @@ from typing import Callable
 from ..model import Unavailable
 from .sizes import human
 
-DISK_MIN, DISK_MAX = 4 << 20, 1 << 30  # bytes the disk-limit probe writes: the largest file's, within these
+DISK_MIN, DISK_MAX = 4 << 20, 1 << 30  # bytes the disk-limit probe writes: the size, within these
 BASELINE_RSS = 768 << 20                 # paddle imported, before any tensor
 STATE_COPIES = 8   # params + 2 Adam moments live, + a pickled copy at save / a loaded copy + a fresh model
 ASYNC_RUNS = 8
@@ -160,9 +160,7 @@ def _run_children(facts: dict, temp: str, size: int, device: str, short: bool, d
         args = {"part": name, "dir": work, "bytes": size, "device": device,
                 "async_runs": async_runs, "peer": not short}
         if name == "disk":
-            # as many bytes as the checkpoint's largest file (the .pdopt: AdamW's two moments), so
-            # that the rates compare like with like: a short write under-reports a sustained rate
-            args["bytes"] = max(DISK_MIN, min(2 * size, DISK_MAX))
+            args["bytes"] = max(DISK_MIN, min(size, DISK_MAX))
         result = _run_child(part, args, deadline - time.monotonic(), temp, progress)
         _absorb(facts, name, result)
         if short and name == "checkpoint" and not isinstance(facts.get("dygraph"), Unavailable):

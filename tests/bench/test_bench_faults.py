@@ -79,9 +79,9 @@ def in_namespace(script: str, timeout: float = 180) -> subprocess.CompletedProce
 def test_disk_full_mid_save(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
-    # 11 MiB: the 8 MiB disk-limit probe fits, the 12 MiB checkpoint (params + Adam moments) does not
+    # 8 MiB: the 4 MiB disk-limit probe fits, the 12 MiB checkpoint (params + Adam moments) does not
     proc = in_namespace(
-        f"mount -t tmpfs -o size=11m tmpfs {mnt}\n"
+        f"mount -t tmpfs -o size=8m tmpfs {mnt}\n"
         f"echo keep > {mnt}/users-file\n"
         f"{sys.executable} -m paddledoctor bench --size 4MiB --dir {mnt} --json > {tmp_path}/out.json"
         f" || echo exit=$?\n"
