@@ -59,6 +59,14 @@ def doctor_env(nvml: dict | None = None, pythonpath: list[Path] | None = None,
     return env
 
 
+def sigint_as_at_a_terminal() -> None:
+    """preexec_fn for a doctor that a test will Ctrl-C: SIGINT back to its default, as at a
+    terminal. A shell that runs the tests in the background (`cmd &`, nohup, some CI runners)
+    starts them with SIGINT ignored, which the doctor would inherit, and then no Ctrl-C arrives."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_cli(*args: str, nvml: dict | None = None, pythonpath: list[Path] | None = None,
             env: dict | None = None, timeout: float = 120, cwd: Path | None = None
             ) -> subprocess.CompletedProcess:

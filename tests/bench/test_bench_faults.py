@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, codes_of, doctor_env, run_cli
+from conftest import ROOT, codes_of, doctor_env, run_cli, sigint_as_at_a_terminal
 
 from paddledoctor.bench import check_bench_facts
 
@@ -166,7 +166,8 @@ def children_of(temp_dir: str) -> list[int]:
 def test_ctrl_c_is_one_line_exit_130_and_leaves_nothing(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "paddledoctor", "bench", "--size", "64MiB",
                              "--dir", str(tmp_path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=doctor_env())
+                            stderr=subprocess.PIPE, text=True, env=doctor_env(),
+                            preexec_fn=sigint_as_at_a_terminal)
     deadline = time.monotonic() + 120
     temp = None
     while time.monotonic() < deadline:  # wait until the paddle child is at work

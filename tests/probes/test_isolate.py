@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import broken_paddle, doctor_env, nvml_machine
+from conftest import broken_paddle, doctor_env, nvml_machine, sigint_as_at_a_terminal
 from paddledoctor.probes import isolate
 from procs import alive, new_tag, tagged, wait_until
 
@@ -216,7 +216,8 @@ def test_ctrl_c_stops_the_doctor_and_its_children(tmp_path):
     env = doctor_env(nvml_machine(), [path], {**tag, **how, "FAKE_PADDLE_IMPORTED": str(imported)})
     doctor = subprocess.Popen([sys.executable, "-m", "paddledoctor", "check", "--timeout", "60"],
                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+                              stderr=subprocess.PIPE, text=True, start_new_session=True,
+                              preexec_fn=sigint_as_at_a_terminal)
     try:
         probe = wait_until(lambda: tagged(tag, "paddle_probe.py"), timeout=20)
         assert probe, "the paddle probe child never started"
