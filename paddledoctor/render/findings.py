@@ -55,3 +55,13 @@ def print_verdict(console, report) -> None:
     worst = report.worst
     style = "bold red" if worst is Severity.ERROR else "yellow" if worst is Severity.WARN else "bold green"
     console.print(f"[{style}]{escape(report.verdict())}[/{style}]")
+
+
+def print_findings_and_verdict(console, report) -> None:
+    """How every report ends: its findings, then the one-line verdict."""
+    if report.findings:
+        console.print()
+    for f in report.findings:
+        print_finding(console, f)
+    console.print()
+    print_verdict(console, report)

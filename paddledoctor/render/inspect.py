@@ -8,7 +8,7 @@ import sys
 from typing import TextIO
 
 from ..model import Report
-from .findings import print_finding, print_verdict
+from .findings import print_findings_and_verdict
 
 MAX_ROWS = 500
 
@@ -103,9 +103,4 @@ def render(report: Report, file: TextIO | None = None) -> None:
             if t.get("max_abs_diff") or t.get("nonfinite_mismatch") or t.get("identical_bytes") is False:
                 console.print(f"  {escape(t['name'])}: max abs diff {_num(t.get('max_abs_diff'))}, "
                               f"{t.get('differing', '?')} element(s) differ")
-    if report.findings:
-        console.print()
-    for finding in report.findings:
-        print_finding(console, finding)
-    console.print()
-    print_verdict(console, report)
+    print_findings_and_verdict(console, report)

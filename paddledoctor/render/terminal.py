@@ -9,7 +9,7 @@ from typing import TextIO
 
 from .. import codes
 from ..model import Report
-from .findings import print_finding, print_verdict
+from .findings import print_findings_and_verdict
 
 MARK = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"),
         "error": ("✗", "red"), "skipped": ("-", "dim")}
@@ -27,9 +27,4 @@ def render(report: Report, file: TextIO | None = None) -> None:
         mark, style = MARK.get(area.status, ("?", ""))
         name = codes.AREA_TITLES.get(area.area, area.area)
         console.print(f"[{style}]{mark}[/{style}] [bold]{escape(name)}[/bold]: {escape(area.summary)}")
-    if report.findings:
-        console.print()
-    for f in report.findings:
-        print_finding(console, f)
-    console.print()
-    print_verdict(console, report)
+    print_findings_and_verdict(console, report)
