@@ -30,6 +30,9 @@ class Code:
 _TABLE = [
     # the doctor itself
     Code("PD001", "doctor", W, "A probe could not run; its facts are unavailable"),
+    Code("PD002", "doctor", E, "A check failed on these facts: a doctor bug, and the machine could not be judged", since="0.2.0"),
+    # -- tests (#12): PD003-PD005; house (#13): PD006-PD009 --
+    # -- end doctor --
     # the Paddle install
     Code("PD100", "paddle", E, "PaddlePaddle is not installed"),
     Code("PD101", "paddle", E, "CPU build of PaddlePaddle on a machine with NVIDIA GPUs"),
@@ -39,6 +42,20 @@ _TABLE = [
     Code("PD105", "paddle", E, "import paddle hung"),
     Code("PD106", "paddle", E, "import paddle raised an error"),
     Code("PD107", "paddle", W, "The paddle package is not the one an installed distribution provides"),
+    # -- shared codes registered up front (0.2.0) for the issues #10-#17 work; owners noted --
+    # PD110-PD117 the Paddle install's surroundings (binaries: PD110/PD111; stack: PD112-PD116; tickets: PD117)
+    Code("PD110", "paddle", E, "import paddle would fail: the host's C/C++ runtime is older than the wheel needs", since="0.2.0"),
+    Code("PD111", "paddle", E, "import paddle would fail: a shared library it needs cannot be found", since="0.2.0"),
+    Code("PD112", "paddle", E, "A package the Paddle distribution requires is missing or at a version it does not accept", since="0.2.0"),
+    Code("PD113", "paddle", E, "protobuf or numpy is at a version this Paddle or its toolkits cannot use", since="0.2.0"),
+    Code("PD114", "paddle", E, "A Paddle toolkit (PaddleOCR, PaddleX, ...) does not match the installed Paddle", since="0.2.0"),
+    Code("PD115", "paddle", W, "This Paddle release has a known bug that hits this setup", since="0.2.0"),
+    Code("PD116", "paddle", W, "Another framework's CUDA libraries clash with Paddle's", since="0.2.0"),
+    Code("PD117", "paddle", E, "No PaddlePaddle wheel exists for this Python or platform", since="0.2.0"),
+    # -- tickets (#14): PD130-PD149 --
+    # -- end tickets --
+    # -- stack (#15): PD150-PD169 --
+    # -- end stack --
     Code("PD108", "paddle", W, "Paddle's build information could not be read"),
     # the Paddle build against the GPUs
     Code("PD201", "cuda", E, "The NVIDIA driver is too old for the CUDA this Paddle was built with"),
@@ -50,6 +67,15 @@ _TABLE = [
     Code("PD207", "cuda", W, "GPU build of PaddlePaddle on a machine with no usable NVIDIA GPU"),
     Code("PD208", "cuda", W, "CUDA_VISIBLE_DEVICES is set but this Paddle is the CPU build"),
     Code("PD209", "cuda", E, "The GPU build of Paddle sees no GPU although the driver reports some"),
+    # -- shared: PD210/PD211 wheels (#10), PD212/PD213 binaries (#10) --
+    Code("PD210", "cuda", E, "The CUDA runtime libraries this Paddle needs (cudart, cuBLAS) cannot be found or loaded", since="0.2.0"),
+    Code("PD211", "cuda", E, "The NVIDIA driver's libcuda.so.1 cannot be found", since="0.2.0"),
+    Code("PD212", "cuda", W, "A GPU has only PTX in this build: its kernels are JIT-compiled on first use", since="0.2.0"),
+    Code("PD213", "cuda", W, "The build's recorded arch list disagrees with the code in its binaries", since="0.2.0"),
+    # -- wheels (#10): PD215-PD229 --
+    # -- end wheels --
+    # -- binaries (#10): PD230-PD239 --
+    # -- end binaries --
     # the NVIDIA driver and the GPUs' health
     Code("PD300", "gpu", I, "No NVIDIA driver: this is a CPU-only machine"),
     Code("PD301", "gpu", E, "NVIDIA GPUs are present but the driver is not loaded"),
@@ -59,17 +85,26 @@ _TABLE = [
     Code("PD305", "gpu", W, "A GPU has pending row remaps or retired pages and needs a reset"),
     Code("PD306", "gpu", W, "A GPU is mostly occupied by another process"),
     Code("PD307", "gpu", W, "NVML could not be queried"),
+    Code("PD308", "gpu", I, "A Jetson/Tegra device: no NVML, the GPU is judged from the Tegra release", since="0.2.0"),
+    # -- house (#13): PD310-PD319 --
+    # -- end house --
     # the host
     Code("PD401", "host", E, "The CPU lacks AVX, which PaddlePaddle's x86-64 wheels need"),
     Code("PD402", "host", W, "/dev/shm is too small for DataLoader workers"),
     Code("PD403", "host", W, "Little free memory"),
     Code("PD404", "host", W, "Little free disk space"),
+    Code("PD405", "host", E, "The CPU lacks instructions this wheel uses, or Python runs under emulation", since="0.2.0"),
+    # -- stack/tickets host codes: PD406-PD419 (stack PD406-PD412, tickets PD413-PD419) --
+    # -- end host --
     # a real op on each device
     Code("PD501", "ops", E, "A real training step crashed the interpreter"),
     Code("PD502", "ops", E, "A real training step hung"),
     Code("PD503", "ops", E, "A real training step gave a wrong result"),
     Code("PD504", "ops", E, "A real training step raised an error"),
     Code("PD505", "ops", E, "Paddle crashed, hung or failed while reading its build or devices"),
+    Code("PD506", "ops", E, "The GPU ran out of memory in the job itself (batch or model too large)", since="0.2.0"),
+    # -- tickets (#14): PD507-PD519 --
+    # -- end ops --
     # the user's stated requirements
     Code("PD601", "requirements", E, "A GPU is required but none is usable"),
     Code("PD602", "requirements", E, "Fewer usable GPUs than required"),
@@ -92,6 +127,7 @@ _TABLE = [
     Code("PD709", "bench", W, "Saving the projected checkpoint would not fit in memory"),
     Code("PD710", "bench", I, "A cold read could not be had: load figures come from memory"),
     Code("PD711", "bench", W, "The bench left temporary files behind"),
+    # -- bench-model (#16): PD712-PD729 --
     # -- end bench --
     # checkpoint files read safely (paddledoctor inspect)
     Code("PD801", "checkpoint", E, "The checkpoint file is truncated or corrupt"),
@@ -105,6 +141,7 @@ _TABLE = [
     Code("PD808", "checkpoint", E, "The .pdiparams file does not match its program"),
     Code("PD809", "checkpoint", W, "The two checkpoints differ in tensor names, shapes or dtypes"),
     Code("PD810", "checkpoint", I, "The checkpoint holds records that are not tensors"),
+    # -- checkpoint folders (#16): PD811-PD829 --
     # -- end checkpoint --
     # the ranks of a distributed job together (paddledoctor fleet)
     Code("PD901", "fleet", E, "A collective operation failed, hung or gave a wrong result across ranks"),
@@ -116,6 +153,7 @@ _TABLE = [
     Code("PD906", "fleet", W, "The launcher wrote this job's environment, secrets included, to disk"),
     Code("PD907", "fleet", E, "The checkpoint directory is not shared by all ranks"),
     Code("PD908", "fleet", I, "One rank only: the collective check needs at least two"),
+    # -- house (#13): PD909-PD919 --
     # -- end fleet --
 ]
 
