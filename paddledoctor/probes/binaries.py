@@ -258,6 +258,7 @@ def combined_build(libraries: list[dict]) -> dict:
 # -- the loader's view ----------------------------------------------------------------------------
 
 MAX_OBJECTS = 256
+IMPORT_MODULES = ("libpaddle.so", "core_avx.so", "core_noavx.so")  # the module `import paddle` loads
 
 
 def loader_facts(paths: list[str], per_file: dict, ld_library_path: str | None = None,
@@ -277,36 +278,64 @@ def loader_facts(paths: list[str], per_file: dict, ld_library_path: str | None =
     skipped: set[str] = set()
     resolved: dict[str, dict] = {}
     needs: dict[str, dict] = {}  # needed file -> {version: [paddle libs needing it]}
-    queue = [p for p in paths if "needed" in per_file.get(p, {})]
-    seen = set(queue)
-    while queue and len(seen) <= MAX_OBJECTS:
-        obj = queue.pop(0)
-        f = facts_of.get(obj) or {}
-        origin = os.path.dirname(obj)
-        is_own = obj in per_file
-        for name in f.get("needed", []):
-            if DLOPENED.match(name):
-                skipped.add(name)
-                continue
-            where, how = loader.find(name, origin, f.get("rpath", []), f.get("runpath", []))
-            if where is None:
-                m = missing.setdefault(name, {"name": name, "needed_by": [], "searched": []})
-                m["needed_by"].append(os.path.basename(obj))
-                if not m["searched"]:
-                    m["searched"] = [d for d, _ in loader.search_order(
-                        origin, f.get("rpath", []), f.get("runpath", []))] + ["ld.so.cache"] + \
-                        loader.defaults
-                continue
-            resolved.setdefault(name, {"path": where, "how": how})
-            if where not in seen and len(seen) < MAX_OBJECTS:
-                seen.add(where)
-                if where not in facts_of:
-                    facts_of[where] = _system_facts(where)
-                queue.append(where)
-        if is_own:
-            for file_, versions in f.get("version_needs", {}).items():
-                for v in versions:
-                    needs.setdefault(file_, {}).setdefault(v, []).append(os.path.basename(obj))
+    # ld.so loads breadth first, and a need whose name is the soname (or file name) of an object
+    # already loaded is that object, whatever the search path says. `import paddle` loads the
+    # extension module and what it pulls in; the package's other libraries (plugins, libwarpctc.so)
+    # are dlopened later, when everything loaded at import is there already.
+    loaded: dict[str, str] = {}
+    seen: set[str] = set()
+
+    def walk(roots: list[str]) -> set[str]:
+        reached: set[str] = set()
+        queue = [r for r in roots if r not in seen]
+        for r in queue:
+            seen.add(r)
+        while queue:
+            obj = queue.pop(0)
+            reached.add(obj)
+            f = facts_of.get(obj) or {}
+            for key in {os.path.basename(obj), f.get("soname")} - {None}:
+                loaded.setdefault(key, obj)
+            origin = os.path.dirname(obj)
+            for name in f.get("needed", []):
+                if DLOPENED.match(name):
+                    skipped.add(name)
+                    continue
+                if name in loaded:
+                    where, how = loaded[name], "already loaded"
+                else:
+                    where, how = loader.find(name, origin, f.get("rpath", []),
+                                             f.get("runpath", []))
+                if where is None:
+                    m = missing.setdefault(name, {"name": name, "needed_by": [], "searched": []})
+                    m["needed_by"].append(os.path.basename(obj))
+                    if not m["searched"]:
+                        m["searched"] = [d for d, _ in loader.search_order(
+                            origin, f.get("rpath", []), f.get("runpath", []))] + \
+                            ["ld.so.cache"] + loader.defaults
+                    continue
+                loaded.setdefault(name, where)
+                resolved.setdefault(name, {"path": where, "how": how})
+                if where not in seen and len(seen) < MAX_OBJECTS:
+                    seen.add(where)
+                    if where not in facts_of:
+                        facts_of[where] = _system_facts(where)
+                    queue.append(where)
+            if obj in per_file:
+                for file_, versions in f.get("version_needs", {}).items():
+                    for v in versions:
+                        needs.setdefault(file_, {}).setdefault(v, []).append(os.path.basename(obj))
+        return reached
+
+    own_elf = [p for p in paths if "needed" in per_file.get(p, {})]
+    entries = [p for p in own_elf if os.path.basename(p) in IMPORT_MODULES] or own_elf
+    at_import = walk(entries)
+    missing_at_import = set(missing)
+    for p in own_elf:  # each dlopened library on top of what import loaded
+        walk([p])
+    at_import_names = {os.path.basename(p) for p in at_import}
+    for m in missing.values():
+        m["at_import"] = m["name"] in missing_at_import
     provided = {}
     for file_ in needs:
         r = resolved.get(file_)
@@ -328,6 +357,7 @@ def loader_facts(paths: list[str], per_file: dict, ld_library_path: str | None =
         "missing_libraries": sorted(missing.values(), key=lambda m: m["name"]),
         "skipped_dlopened": sorted(skipped),
         "own_libraries": sorted(own),
+        "loaded_at_import": sorted(n for n in at_import_names if n in own),
     }
 
 
