@@ -74,7 +74,8 @@ def gpu_arch_compiled(facts, options):
             yield finding(
                 "PD202",
                 f"{label} has no code in this Paddle: {source} holds SASS {_names('sm', sass)} and "
-                f"PTX {_names('compute', ptx)}, none of which runs on cc {A.cc_text(gpu)}",
+                + (f"PTX {_names('compute', ptx)}" if ptx else "no PTX")
+                + f", none of which runs on cc {A.cc_text(gpu)}",
                 evidence, Fix(fix.commands, f"{need} {fix.text}".strip()))
         elif cov.how == "ptx":
             yield finding(
