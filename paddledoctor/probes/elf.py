@@ -66,6 +66,14 @@ class ELFFile:
             if head != ELF_MAGIC:
                 raise ELFError("not an ELF file (no \\x7fELF magic)")
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if hasattr(mmap, "MADV_RANDOM"):
+            # Headers scattered over a large file: without this, each page fault reads ahead
+            # 128 KiB or more (libphi.so of 2.6.2, 3402 fatbin entries over 1.7 GB: 1.9 s cold from
+            # disk with readahead, 0.4 s without).
+            try:
+                self._map.madvise(mmap.MADV_RANDOM)
+            except OSError:
+                pass
         try:
             self._parse_header()
             self.sections = self._parse_sections()
