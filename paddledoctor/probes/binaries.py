@@ -246,8 +246,9 @@ def combined_build(libraries: list[dict]) -> dict:
     if not with_code:
         read = [lib for lib in libraries if not lib.get("error")]
         return {"sass": [], "ptx": [], "primary": None, "has_gpu_code": False,
-                "note": "no library of this paddle has a .nv_fatbin section: no CUDA code"
-                        if read else "no library could be read",
+                "note": ("no shared library under the paddle package" if not libraries else
+                         "no library of this paddle has a .nv_fatbin section: no CUDA code"
+                         if read else "no library could be read"),
                 "libraries_read": len(read), "libraries_failed": len(libraries) - len(read)}
     primary = max(with_code, key=lambda lib: lib["containers"])
     union_sass = sorted({a for lib in with_code for a in lib["sass"]})

@@ -248,3 +248,26 @@ def test_synthesized_dynamic_and_version_needs_every_class(tmp_path):
                                        "runpath": ["$ORIGIN/../libs"], "soname": "libpaddle.so"}
                 assert e.version_needs() == {"libstdc++.so.6": ["GLIBCXX_3.4.30", "CXXABI_1.3.13"],
                                              "libc.so.6": ["GLIBC_2.27"]}
+
+
+@needs_gcc
+def test_the_executables_rpath_is_searched_like_condas_python(tmp_path):
+    """conda's python carries DT_RPATH $ORIGIN/../lib: a library without RUNPATH that needs
+    libstdc++.so.6 gets $CONDA_PREFIX/lib's copy before the system's."""
+    env = tmp_path / "env"
+    (env / "bin").mkdir(parents=True)
+    (tmp_path / "main.c").write_text("int main(void) { return 0; }\n")
+    sh(GCC, "-o", str(env / "bin" / "python"), str(tmp_path / "main.c"),
+       "-Wl,-rpath,$ORIGIN/../lib,--disable-new-dtags")
+    fake = stub(env / "lib", "libstdc++.so.6", "GLIBCXX_3.4.99", "pd_newer_cxx")
+    paddle = fake_paddle(tmp_path)
+    user(paddle / "base" / "libpaddle.so", [fake], symbols=["pd_newer_cxx"])
+    facts, found = judge(paddle, executable=str(env / "bin" / "python"))
+    assert found == []
+    p = facts["binaries"]["loader"]["provided"]["libstdc++.so.6"]
+    assert p["path"] == str(env / "lib" / "libstdc++.so.6") and p["how"] == "the executable's DT_RPATH"
+    # wrong case: the same python with DT_RUNPATH instead (new dtags) does not lend it to libraries
+    sh(GCC, "-o", str(env / "bin" / "python"), str(tmp_path / "main.c"),
+       "-Wl,-rpath,$ORIGIN/../lib,--enable-new-dtags")
+    facts, found = judge(paddle, executable=str(env / "bin" / "python"))
+    assert [f.code for f in found] == ["PD110"]
