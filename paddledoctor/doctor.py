@@ -40,7 +40,8 @@ def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
             "cuda_libs": _guard(installed.probe_cuda_libraries),
         }
         # static: the fatbin archs and loader needs of Paddle's own libraries (cached per file)
-        facts["binaries"] = _guard(lambda: binaries.probe(facts["paddle"]))
+        facts["binaries"] = _guard(lambda: binaries.probe(
+            facts["paddle"], timeout=min(timeout, binaries.COLD_READ_TIMEOUT)))
         if checkpoint_dir is not None:
             facts["checkpoint_dir"] = _guard(lambda: probe_checkpoint_dir(checkpoint_dir))
         facts["nvml"] = gpu.nvml_facts(nvml_child.wait())

@@ -7,13 +7,16 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from paddledoctor.probes.elf import ELFError, ELFFile
 from paddledoctor.probes.fatbin import FatbinError, parse_fatbin, read_library, summarize
 
-import fatbin_writer as W
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fatbin_writer as W  # noqa: E402  (synthesized inputs, beside this file)
 
 NVCC = shutil.which("nvcc") or (os.path.exists("/usr/local/cuda/bin/nvcc") and "/usr/local/cuda/bin/nvcc")
 KERNEL = "__global__ void k(float *x){ x[threadIdx.x] *= 2.0f; }\n" \

@@ -6,6 +6,7 @@ readelf on the machine's own libc and libstdc++."""
 from __future__ import annotations
 
 import os
+import sys
 import re
 import shutil
 import subprocess
@@ -17,7 +18,8 @@ from paddledoctor.doctor import diagnose
 from paddledoctor.probes import binaries, loader
 from paddledoctor.probes.elf import ELFError, ELFFile
 
-import fatbin_writer as W
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fatbin_writer as W  # noqa: E402  (synthesized inputs, beside this file)
 
 GCC = shutil.which("gcc")
 needs_gcc = pytest.mark.skipif(not GCC, reason="gcc is not installed")

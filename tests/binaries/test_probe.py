@@ -12,7 +12,8 @@ import pytest
 
 from paddledoctor.probes import binaries
 
-import fatbin_writer as W
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fatbin_writer as W  # noqa: E402  (synthesized inputs, beside this file)
 
 LIB = W.elf({".nv_fatbin": W.container(W.sass(80), W.sass(86), W.ptx(86))})
 
