@@ -37,7 +37,7 @@ VERSION_PREFIXES = ("GLIBC_", "GLIBCXX_", "CXXABI_")
 # helper judges them with each Paddle version's own search rules, not as plain DT_NEEDED.
 DLOPENED = re.compile(r"^lib(cuda|cudart|cublas|cublasLt|cudnn[a-z_]*|nccl|cusparse|cusparseLt|"
                       r"cusolver|cufft|curand|nvrtc|nvrtc-builtins|nvToolsExt|cupti|nvJitLink|"
-                      r"nvidia-ml|cufile|nvjpeg|nvshmem[a-z_]*)\.so")
+                      r"nvidia-ml|cufile|nvjpeg|nvshmem[a-z_]*|cudss)\.so")
 
 
 # -- one file -------------------------------------------------------------------------------------
