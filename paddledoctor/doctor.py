@@ -28,7 +28,7 @@ def _guard(probe: Callable[[], Any]) -> Any:
 
 def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
                   checkpoint_dir: str | os.PathLike | None = None) -> dict:
-    from .probes import gpu, host, installed
+    from .probes import binaries, gpu, host, installed
 
     nvml_child = gpu.start_nvml(min(NVML_TIMEOUT, timeout))
     paddle_child = None if quick else gpu.start_paddle(timeout)
@@ -39,6 +39,9 @@ def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
             "paddle": _guard(installed.probe_paddle_package),
             "cuda_libs": _guard(installed.probe_cuda_libraries),
         }
+        # static: the fatbin archs and loader needs of Paddle's own libraries (cached per file)
+        facts["binaries"] = _guard(lambda: binaries.probe(
+            facts["paddle"], timeout=min(timeout, binaries.COLD_READ_TIMEOUT)))
         if checkpoint_dir is not None:
             facts["checkpoint_dir"] = _guard(lambda: probe_checkpoint_dir(checkpoint_dir))
         facts["nvml"] = gpu.nvml_facts(nvml_child.wait())

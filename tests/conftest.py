@@ -24,6 +24,16 @@ FIXTURES = TESTS / "fixtures"
 
 NO_DRIVER = {"init_error": "LibraryNotFound"}
 
+# The binaries probe caches per-file facts in the user's cache folder: the suite (and every doctor
+# it starts, which inherits the environment) uses a folder of its own, removed at the end.
+if "PADDLEDOCTOR_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+    _CACHE = tempfile.mkdtemp(prefix="paddledoctor-test-cache-")
+    os.environ["PADDLEDOCTOR_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, True)
+
 # One fake paddle package whose import crashes, hangs, raises or exits as FAKE_PADDLE_IMPORT says.
 BROKEN_PADDLE = FAKES / "paddle_broken"
 BROKEN_IMPORTS = ("segv", "sigill", "hang", "raise", "exit")

@@ -46,8 +46,8 @@ def run(facts: dict, options: dict | None = None,
     """All checks on these facts (or only those of ``areas``: ``bench`` and ``inspect`` judge their
     own facts alone). A check that raises (a bug, or facts from an odd report) becomes a PD001
     finding naming it; the others still run."""
-    from . import (bench, checkpoint, cuda, doctor, fleet, gpu, host, ops,  # noqa: F401
-                   paddle, requirements)  # (registration)
+    from . import (archs, bench, checkpoint, cuda, doctor, fleet, gpu, host, loader,  # noqa: F401
+                   ops, paddle, requirements)  # (registration)
 
     options = options or {}
     wanted = None if areas is None else set(areas)

@@ -56,38 +56,6 @@ def _documented_floor(cuda: str, windows: bool) -> str | None:
     return ((v.min_driver_windows if windows else v.min_driver_linux) or None) if v else None
 
 
-@check("cuda")
-def gpu_arch_compiled(facts, options):
-    b = _gpu_build(facts)
-    if not b or not b["archs"]:
-        return
-    archs = sorted(b["archs"])
-    for g in F.nvml_gpus(facts):
-        cc = g.get("compute_capability")
-        if not isinstance(cc, str):
-            continue
-        major, minor = wheels.cc_tuple(cc)
-        sm = major * 10 + minor
-        if sm in archs:
-            continue
-        # CUDA runs code built for sm_XY on any sm_XZ with Z >= Y (binary compatibility).
-        compatible = [a for a in archs if a // 10 == major and a % 10 <= minor]
-        evidence = {"gpu": g["index"], "compute_capability": cc, "compiled_archs": archs}
-        if compatible:
-            yield finding(
-                "PD202",
-                f"GPU {g['index']} ({g.get('name')}, compute capability {cc}) runs this Paddle's "
-                f"sm_{max(compatible)} code, not code built for it (Paddle warns 'Mismatched GPU "
-                "Architecture')", evidence | {"runs_as": max(compatible)},
-                F.replace_paddle(facts), severity=Severity.WARN)
-        else:
-            yield finding(
-                "PD202",
-                f"GPU {g['index']} ({g.get('name')}, compute capability {cc}) is not among the archs "
-                f"this Paddle was compiled for ({' '.join(map(str, archs))})",
-                evidence, F.replace_paddle(facts))
-
-
 def _found(facts, lib):
     libs = F.get(facts, "cuda_libs", lib)
     return libs if isinstance(libs, list) else None
@@ -243,7 +211,12 @@ def summarize(facts, options):
         parts.append(f"cuDNN {b['cudnn']}")
     if b["nccl"]:
         parts.append(f"NCCL {b['nccl']}")
-    if b["archs"]:
+    from .archs import binary_archs
+    found = binary_archs(facts)
+    if found:
+        parts.append(f"SASS {' '.join(map(str, found['sass'])) or 'none'}, PTX "
+                     f"{' '.join(map(str, found['ptx'])) or 'none'} ({found['library']})")
+    elif b["archs"]:
         parts.append("archs " + " ".join(map(str, b["archs"])))
     driver = F.driver_version(facts)
     if driver:

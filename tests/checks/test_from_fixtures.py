@@ -33,7 +33,7 @@ EXPECTED = {
         fix=["Upgrade the driver to >= 550.54.14"],
         evidence={"paddle_cuda": "12.6", "driver_supports_cuda_up_to": "12.2"})}),
     "arch_missing_rtx5090": dict(codes={"PD202": "error"}, exit=1, text={"PD202": dict(
-        title=["GPU 0", "RTX 5090", "compute capability 12.0", "61 70 75 80 86 89 90"],
+        title=["GPU 0", "RTX 5090", "compute capability 12.0", "sm_61 sm_70 sm_75 sm_80 sm_86 sm_89 sm_90"],
         commands=[UNINSTALL_GPU, f"{PIP} install paddlepaddle-gpu==3.3.1 -i {INDEX}cu129/"],
         fix=["cu129 (CUDA 12.9)", "575.64.03"])}),
     "cudnn_missing": dict(codes={"PD203": "error"}, exit=1, text={"PD203": dict(
