@@ -128,6 +128,11 @@ _TABLE = [
     Code("PD710", "bench", I, "A cold read could not be had: load figures come from memory"),
     Code("PD711", "bench", W, "The bench left temporary files behind"),
     # -- bench-model (#16): PD712-PD729 --
+    Code("PD712", "bench", E, "The model factory given to bench --model cannot be used", since="0.2.0"),
+    Code("PD713", "bench", W, "Resuming this training exactly needs more state saved than the model and optimizer", since="0.2.0"),
+    Code("PD714", "bench", E, "This training does not resume exactly even with all its state saved", since="0.2.0"),
+    Code("PD715", "bench", W, "This training is not deterministic here: two identical runs differ", since="0.2.0"),
+    Code("PD716", "bench", E, "The saved optimizer state did not load into the rebuilt model and optimizer", since="0.2.0"),
     # -- end bench --
     # checkpoint files read safely (paddledoctor inspect)
     Code("PD801", "checkpoint", E, "The checkpoint file is truncated or corrupt"),
