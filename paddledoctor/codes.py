@@ -147,6 +147,10 @@ _TABLE = [
     Code("PD809", "checkpoint", W, "The two checkpoints differ in tensor names, shapes or dtypes"),
     Code("PD810", "checkpoint", I, "The checkpoint holds records that are not tensors"),
     # -- checkpoint folders (#16): PD811-PD829 --
+    Code("PD811", "checkpoint", E, "The newest checkpoint in the folder is not safe to resume from", since="0.2.0"),
+    Code("PD812", "checkpoint", W, "An older checkpoint in the folder is incomplete or broken", since="0.2.0"),
+    Code("PD813", "checkpoint", I, "The newest checkpoint in the folder that is safe to resume from", since="0.2.0"),
+    Code("PD814", "checkpoint", E, "The folder holds no checkpoint in a layout paddledoctor knows", since="0.2.0"),
     # -- end checkpoint --
     # the ranks of a distributed job together (paddledoctor fleet)
     Code("PD901", "fleet", E, "A collective operation failed, hung or gave a wrong result across ranks"),
