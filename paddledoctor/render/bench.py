@@ -75,6 +75,9 @@ def render(report: Report, file: TextIO | None = None) -> None:
                 continue
             if not isinstance(e, dict):
                 continue
+            if e.get("unavailable"):  # the peer could not run: say why, not a row of "?"
+                notes.append(f"{name}: not measured: {e['unavailable']}")
+                continue
             share = (f"{e['save_mbps'] / limit:.0%}" if isinstance(e.get("save_mbps"), (int, float))
                      and limit else "")
             exact = {True: "[green]yes[/green]", False: "[bold red]NO[/bold red]"}.get(e.get("exact"), "?")
@@ -82,6 +85,9 @@ def render(report: Report, file: TextIO | None = None) -> None:
                           _mib(e.get("save_rss_extra")), _mib(e.get("load_rss_extra")), exact)
             if _files(e):
                 notes.append(f"{name} wrote: {_files(e)}")
+            if len(e.get("save_passes_mbps") or []) > 1:
+                notes.append(f"{name} save passes: " + ", ".join(_mb(x) for x in e["save_passes_mbps"])
+                             + " MB/s (median in the table)")
             if isinstance(e.get("save_mbps"), (int, float)) and limit and e["save_mbps"] > limit:
                 passes = ", ".join(_mb(x) for x in (disk.get("write_passes_mbps") or [])
                                    ) if isinstance(disk, dict) else ""
@@ -111,7 +117,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
                               f"paddle.utils.unique_name.guard() ({escape(', '.join(trap.get('names') or []))}) "
                               f"cannot take the saved optimizer state: {escape(str(trap.get('error')))}")
             trap = r.get("safetensors_optimizer_trap")
-            if isinstance(trap, dict) and trap.get("raised"):
+            if isinstance(trap, dict) and trap.get("raised") and trap.get("supported") is not False:
                 console.print("  paddle.save(opt.state_dict(), ..., safetensors=True) refuses the "
                               f"LR_Scheduler entry ({escape(str(trap.get('error')))}): the peer "
                               "stores it in a JSON file beside the tensors")
