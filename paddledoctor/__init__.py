@@ -9,13 +9,16 @@ This module stays light: the CLI's parent process imports nothing heavy (paddle 
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "preflight", "PreflightError", "Report", "Finding", "Severity", "__version__"]
+__all__ = ["check", "bench_model", "preflight", "PreflightError", "Report", "Finding", "Severity", "__version__"]
 
 
 def __getattr__(name):
     if name == "check":
         from .doctor import check
         return check
+    if name == "bench_model":
+        from .bench import bench_model
+        return bench_model
     if name in ("preflight", "PreflightError"):  # normally bound below; kept for reloads
         from .preflight import PreflightError, preflight
         return {"preflight": preflight, "PreflightError": PreflightError}[name]

@@ -128,6 +128,11 @@ _TABLE = [
     Code("PD710", "bench", I, "A cold read could not be had: load figures come from memory"),
     Code("PD711", "bench", W, "The bench left temporary files behind"),
     # -- bench-model (#16): PD712-PD729 --
+    Code("PD712", "bench", E, "The model factory given to bench --model cannot be used", since="0.2.0"),
+    Code("PD713", "bench", W, "Resuming this training exactly needs more state saved than the model and optimizer", since="0.2.0"),
+    Code("PD714", "bench", E, "This training does not resume exactly even with all its state saved", since="0.2.0"),
+    Code("PD715", "bench", W, "This training is not deterministic here: two identical runs differ", since="0.2.0"),
+    Code("PD716", "bench", E, "The saved optimizer state did not load into the rebuilt model and optimizer", since="0.2.0"),
     # -- end bench --
     # checkpoint files read safely (paddledoctor inspect)
     Code("PD801", "checkpoint", E, "The checkpoint file is truncated or corrupt"),
@@ -142,6 +147,10 @@ _TABLE = [
     Code("PD809", "checkpoint", W, "The two checkpoints differ in tensor names, shapes or dtypes"),
     Code("PD810", "checkpoint", I, "The checkpoint holds records that are not tensors"),
     # -- checkpoint folders (#16): PD811-PD829 --
+    Code("PD811", "checkpoint", E, "The newest checkpoint in the folder is not safe to resume from", since="0.2.0"),
+    Code("PD812", "checkpoint", W, "An older checkpoint in the folder is incomplete or broken", since="0.2.0"),
+    Code("PD813", "checkpoint", I, "The newest checkpoint in the folder that is safe to resume from", since="0.2.0"),
+    Code("PD814", "checkpoint", E, "The folder holds no checkpoint in a layout paddledoctor knows", since="0.2.0"),
     # -- end checkpoint --
     # the ranks of a distributed job together (paddledoctor fleet)
     Code("PD901", "fleet", E, "A collective operation failed, hung or gave a wrong result across ranks"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["check_bench_facts", "run_bench", "bench_report", "parse_size"]
+__all__ = ["check_bench_facts", "run_bench", "bench_report", "bench_model", "parse_size"]
 
 
 def run_bench(*args: Any, **kwargs: Any) -> dict:
@@ -43,3 +43,20 @@ def bench_report(facts: dict, options: dict | None = None):
 def parse_size(text: str) -> int:
     from .sizes import parse_size as _parse
     return _parse(text)
+
+
+def bench_model(factory, directory=None, device: str = "auto", steps: int = 6,
+                timeout: float = 900.0, progress=None):
+    """The round trip of *your* training: returns the bench's Report (see bench/model.py).
+
+    ``factory`` is "module:function" or a module-level function; FACTORY() returns a dict with
+    ``model`` and ``optimizer`` (required), ``scheduler``, ``scaler``, ``batch(step)`` and
+    ``loss(model, inputs)`` (optional). In a child process on ``device``: ``steps`` steps straight
+    against steps/2, a save, a load into a fresh FACTORY() and steps/2 more, once with the model and
+    optimizer saved and once with everything (scheduler, scaler, RNG states); the pieces that must
+    be saved to resume exactly are named (PD713). Raises ValueError for a factory a child process
+    cannot import (a lambda, a local function, one defined in __main__)."""
+    from .model import model_report, run_bench_model
+    facts = run_bench_model(factory, directory=directory, device=device, timeout=timeout,
+                            steps=steps, progress=progress)
+    return model_report(facts, {"model": facts["options"]["model"], "device": device})

@@ -44,6 +44,15 @@ def _directory(ctx, param, value: str | None) -> str:
     return path
 
 
+def _model_spec(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from .model import FACTORY_SPEC
+    if not FACTORY_SPEC.match(value):
+        raise click.BadParameter(f"{value!r}: give MODULE:FACTORY, such as mytrain.setup:make")
+    return value
+
+
 @click.command("bench")
 @click.option("--size", type=_Size(), default="256MiB", show_default=True,
               help="Bytes of model parameters (the checkpoint is about 3x: Adam's two moments).")
@@ -56,9 +65,15 @@ def _directory(ctx, param, value: str | None) -> str:
               help="Project the times and memory to your real checkpoint's size (such as 40GB).")
 @click.option("--timeout", type=click.FloatRange(min=5, max=86400), default=900.0,
               show_default=True, metavar="S", help="Deadline for the whole bench.")
+@click.option("--model", "model", metavar="MODULE:FACTORY", callback=_model_spec,
+              help="Bench your own training instead: FACTORY() returns a dict with 'model' and "
+                   "'optimizer' (and optionally 'scheduler', 'scaler', 'batch', 'loss'). Says which "
+                   "state you must save to resume exactly.")
+@click.option("--steps", type=click.IntRange(min=2, max=1000), default=6, show_default=True,
+              help="With --model: training steps straight, against half + save + load + half.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-def bench_command(size, directory, device, project, timeout, as_json, strict) -> None:
+def bench_command(size, directory, device, project, timeout, model, steps, as_json, strict) -> None:
     """Checkpoint round trip on this machine: correctness (bit for bit, resume, every format) and
     throughput (against the disk's own limit and safetensors)."""
     from . import bench_report, run_bench
@@ -66,8 +81,14 @@ def bench_command(size, directory, device, project, timeout, as_json, strict) ->
     options = {"size": size, "dir": directory, "device": device, "project": project,
                "timeout": timeout, "strict": strict}
     with _progress(enabled=not as_json and sys.stderr.isatty()) as progress:
-        facts = run_bench(size=size, directory=directory, device=device, timeout=timeout,
-                          project=project, progress=progress)
+        if model:
+            from .model import run_bench_model
+            options.update({"model": model, "steps": steps})
+            facts = run_bench_model(model, directory=directory, device=device, timeout=timeout,
+                                    steps=steps, progress=progress)
+        else:
+            facts = run_bench(size=size, directory=directory, device=device, timeout=timeout,
+                              project=project, progress=progress)
     report = bench_report(facts, options)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))

@@ -258,3 +258,114 @@ def _size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"
+
+
+# --- a training job's checkpoint folder (facts["inspect"]["folders"], inspect/folders.py) ------
+
+LAYOUT_TITLES = {"paddlenlp-trainer": "PaddleNLP/PaddleFormers Trainer", "paddleocr": "PaddleOCR",
+                 "paddleseg": "PaddleSeg", "paddle-save": "paddle.save pairs (PaddleDetection, hapi)"}
+
+
+def _folders(facts: dict) -> list[dict]:
+    inspected = facts.get("inspect")
+    if not isinstance(inspected, dict):
+        return []
+    return [f for f in inspected.get("folders") or [] if isinstance(f, dict)]
+
+
+def checkpoint_faults(unit: dict, by_path: dict, stats: bool) -> list[str]:
+    """Why this checkpoint cannot be resumed from: complete (every file its layout needs, every
+    shard its index names), readable (inspect's safe reader found no problem), consistent (the
+    optimizer's accumulators name the model's parameters, the trainer state's step is the
+    folder's, and with --stats no NaN/Inf)."""
+    faults = [f"missing {name}" for name in unit.get("missing") or []]
+    for index in unit.get("indexes") or []:
+        name = os.path.basename(str(index.get("path")))
+        if index.get("error"):
+            faults.append(f"{name} cannot be read: {index['error']}")
+        if index.get("missing"):
+            faults.append(f"{name} names {len(index['missing'])} shard(s) that are missing: "
+                          + ", ".join(_first(index["missing"], 4)))
+    for role, paths in (unit.get("files") or {}).items():
+        for path in paths:
+            reading = by_path.get(path)
+            if not isinstance(reading, dict):
+                continue
+            for problem in reading.get("problems") or []:
+                if isinstance(problem, dict):
+                    faults.append(f"{os.path.basename(path)}: {problem.get('message')}")
+            if stats:
+                bad = [t for t in reading.get("tensors") or [] if t.get("nan") or t.get("inf")]
+                if bad:
+                    faults.append(f"{os.path.basename(path)}: {len(bad)} tensor(s) hold NaN or Inf")
+    models = [by_path.get(p) for p in (unit.get("files") or {}).get("model", [])]
+    opts = [by_path.get(p) for p in (unit.get("files") or {}).get("optimizer", [])]
+    params = {n for m in models if isinstance(m, dict) for n in m.get("parameter_names") or []}
+    accs = [a for o in opts if isinstance(o, dict) for a in o.get("accumulators") or []]
+    if params and accs:
+        orphans = [a for a in accs if _owner(a, params) is None]
+        if orphans:
+            faults.append(f"{len(orphans)} of {len(accs)} optimizer accumulators name no parameter "
+                          f"of the model ({', '.join(_first(orphans, 3))})")
+    state = unit.get("trainer_state")
+    if isinstance(state, dict):
+        if state.get("error"):
+            faults.append(f"trainer_state.json cannot be read: {state['error']}")
+        elif isinstance(unit.get("step"), int) and isinstance(state.get("global_step"), int) \
+                and state["global_step"] != unit["step"]:
+            faults.append(f"trainer_state.json records global_step {state['global_step']}, the "
+                          f"folder is {unit.get('name')}")
+    return faults
+
+
+def _judged(folder: dict, facts: dict) -> list[tuple[dict, list[str]]]:
+    by_path = {f.get("path"): f for f in _files(facts)}
+    stats = bool((facts.get("inspect") or {}).get("stats"))
+    units = {u.get("name"): u for u in folder.get("checkpoints") or [] if isinstance(u, dict)}
+    order = [n for n in folder.get("order") or [] if n in units]
+    return [(units[n], checkpoint_faults(units[n], by_path, stats)) for n in order]
+
+
+@check("checkpoint")
+def folder_newest_resumable(facts, options):
+    for folder in _folders(facts):
+        judged = _judged(folder, facts)
+        where = folder.get("path")
+        if not judged:
+            yield finding("PD814", f"{where} holds no checkpoint in a layout paddledoctor knows",
+                          {"folder": where},
+                          Fix([f"ls -la {shlex.quote(str(where))}"],
+                              "Give the folder your training writes its checkpoints to (the "
+                              "Trainer's output_dir with checkpoint-N/, PaddleOCR's "
+                              "save_model_dir, PaddleSeg's save_dir), or the checkpoint files."))
+            continue
+        safe = [u for u, faults in judged if not faults]
+        newest, newest_faults = judged[-1]
+        for unit, faults in judged[:-1]:
+            if faults:
+                yield finding("PD812", f"{unit['name']} in {where} cannot be resumed from: "
+                                       f"{faults[0]}" + (f" (+{len(faults) - 1} more)" if len(faults) > 1 else ""),
+                              {"checkpoint": unit.get("path"), "layout": unit.get("layout"),
+                               "faults": _first(faults)},
+                              Fix([], "Delete or ignore it; resume from the one PD813 names."))
+        best = safe[-1] if safe else None
+        if newest_faults:
+            yield finding("PD811", f"The newest checkpoint, {newest['name']} in {where}, cannot be "
+                                   f"resumed from: {newest_faults[0]}"
+                                   + (f" (+{len(newest_faults) - 1} more)" if len(newest_faults) > 1 else ""),
+                          {"checkpoint": newest.get("path"),
+                           "layout": LAYOUT_TITLES.get(newest.get("layout"), newest.get("layout")),
+                           "faults": _first(newest_faults),
+                           "newest_safe": best.get("path") if best else "none"},
+                          Fix([], f"Resume from {best['path']}, the newest checkpoint that is whole."
+                              if best else "No checkpoint in this folder is whole: start from the "
+                                           "pretrained weights, and check the disk and the job's "
+                                           "end (a killed job or async_save tears the last one)."))
+        if best is not None:
+            yield finding("PD813", f"Resume from {best['name']} ({best.get('path')}): the newest "
+                                   "checkpoint that is complete, readable and consistent",
+                          {"checkpoint": best.get("path"),
+                           "layout": LAYOUT_TITLES.get(best.get("layout"), best.get("layout")),
+                           "files": sorted(os.path.basename(p) for ps in best["files"].values()
+                                           for p in ps)[:MAX_NAMES],
+                           "checkpoints": len(judged), "safe": len(safe)})

@@ -9,7 +9,7 @@ import click
 
 
 @click.command("inspect")
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.argument("files", nargs=-1, required=True, metavar="FILE|DIR...")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document "
                                                       "(the schema of check --json).")
 @click.option("--stats", is_flag=True, help="Read every tensor's data: NaN/Inf counts, min, max, "
@@ -21,9 +21,17 @@ def inspect_command(files, as_json, stats, diff, strict) -> None:
     """Read Paddle checkpoint files safely: never imports paddle, never runs code from the file.
 
     Reads .pdparams/.pdopt (paddle.save pickles), .pdiparams with their .json/.pdmodel, and
-    .safetensors; lists each tensor's name, shape, dtype and size, and the problems found."""
+    .safetensors; lists each tensor's name, shape, dtype and size, and the problems found.
+    A folder is a training job's checkpoint folder (PaddleNLP Trainer, PaddleOCR, PaddleSeg,
+    paddle.save pairs): each checkpoint judged complete, readable and consistent, and the newest
+    one that is safe to resume from named."""
     if diff and len(files) != 2:
         raise click.UsageError("--diff compares exactly two files")
+    if diff:
+        import os
+        folders = [f for f in files if os.path.isdir(f)]
+        if folders:
+            raise click.UsageError(f"--diff compares two files; {folders[0]} is a folder")
     from . import inspect
 
     report = inspect(files, stats=stats, diff=diff)

@@ -34,7 +34,18 @@ def inspect_facts(paths: Iterable[str], stats: bool = False, diff: bool = False)
     paths = [str(p) for p in paths]
     readings: dict[str, FileReading] = {}
     ordered: list[FileReading] = []
+    folders: list[dict] = []
     for path in paths:
+        if os.path.isdir(path):  # a training job's checkpoint folder: each checkpoint's files
+            from .folders import checkpoint_files, scan_folder
+            folder = scan_folder(path)
+            folders.append(folder)
+            for member in checkpoint_files(folder):
+                if member not in readings:
+                    reading = read_file(member, with_stats=stats)
+                    readings[member] = reading
+                    ordered.append(reading)
+            continue
         reading = read_file(path, with_stats=stats)
         readings.setdefault(path, reading)
         ordered.append(reading)
@@ -45,7 +56,15 @@ def inspect_facts(paths: Iterable[str], stats: bool = False, diff: bool = False)
             if program is not None:
                 from .reader import name_stream
                 name_stream(reading, program.facts)
+    for reading in ordered:  # a program: where its values are (inference vs static.save)
+        facts = reading.facts
+        if facts.get("parameters") is not None and facts.get("extension") in MODEL_SUFFIXES:
+            stem = os.path.splitext(facts["path"])[0]
+            facts["values_in"] = [os.path.basename(stem + ext) for ext in
+                                  (".pdiparams", ".pdparams", ".pdopt") if os.path.isfile(stem + ext)]
     out: dict = {"files": [r.facts for r in ordered], "stats": stats}
+    if folders:
+        out["folders"] = folders
     if diff and len(ordered) == 2:
         from .diff import diff_readings
         out["diff"] = diff_readings(ordered[0], ordered[1])

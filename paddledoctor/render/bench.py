@@ -46,7 +46,9 @@ def render(report: Report, file: TextIO | None = None) -> None:
 
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     b = report.facts.get("bench")
-    if isinstance(b, dict):
+    if isinstance(b, dict) and ("model_run" in b or "factory_error" in b):
+        _render_model(console, b)
+    elif isinstance(b, dict):
         disk = b.get("disk")
         limit = disk.get("write_mbps") if isinstance(disk, dict) else None
         opts = b.get("options") or {}
@@ -73,6 +75,9 @@ def render(report: Report, file: TextIO | None = None) -> None:
                 continue
             if not isinstance(e, dict):
                 continue
+            if e.get("unavailable"):  # the peer could not run: say why, not a row of "?"
+                notes.append(f"{name}: not measured: {e['unavailable']}")
+                continue
             share = (f"{e['save_mbps'] / limit:.0%}" if isinstance(e.get("save_mbps"), (int, float))
                      and limit else "")
             exact = {True: "[green]yes[/green]", False: "[bold red]NO[/bold red]"}.get(e.get("exact"), "?")
@@ -80,6 +85,9 @@ def render(report: Report, file: TextIO | None = None) -> None:
                           _mib(e.get("save_rss_extra")), _mib(e.get("load_rss_extra")), exact)
             if _files(e):
                 notes.append(f"{name} wrote: {_files(e)}")
+            if len(e.get("save_passes_mbps") or []) > 1:
+                notes.append(f"{name} save passes: " + ", ".join(_mb(x) for x in e["save_passes_mbps"])
+                             + " MB/s (median in the table)")
             if isinstance(e.get("save_mbps"), (int, float)) and limit and e["save_mbps"] > limit:
                 passes = ", ".join(_mb(x) for x in (disk.get("write_passes_mbps") or [])
                                    ) if isinstance(disk, dict) else ""
@@ -109,7 +117,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
                               f"paddle.utils.unique_name.guard() ({escape(', '.join(trap.get('names') or []))}) "
                               f"cannot take the saved optimizer state: {escape(str(trap.get('error')))}")
             trap = r.get("safetensors_optimizer_trap")
-            if isinstance(trap, dict) and trap.get("raised"):
+            if isinstance(trap, dict) and trap.get("raised") and trap.get("supported") is not False:
                 console.print("  paddle.save(opt.state_dict(), ..., safetensors=True) refuses the "
                               f"LR_Scheduler entry ({escape(str(trap.get('error')))}): the peer "
                               "stores it in a JSON file beside the tensors")
@@ -138,3 +146,55 @@ def render(report: Report, file: TextIO | None = None) -> None:
             console.print(f"projected for {p['bytes'] / 1e9:.1f} GB: " + ", ".join(bits) + mem)
         console.print()
     terminal.render(report, file=file)
+
+
+VARIANT_TITLES = {"typical": "model + optimizer", "full": "everything"}
+
+
+def _render_model(console, b: dict) -> None:
+    """bench --model: each resume tried, bit for bit against the uninterrupted run, and the cost
+    of the checkpoint at the model's real size."""
+    from rich.markup import escape
+
+    opts = b.get("options") or {}
+    device = (b.get("device") or {}).get("used") if isinstance(b.get("device"), dict) else None
+    console.print(f"[bold]Your training's checkpoint[/bold]: {escape(str(opts.get('model')))} on "
+                  f"{escape(str(device or opts.get('device')))}")
+    run = b.get("model_run")
+    if isinstance(run, Unavailable):
+        console.print(f"  {escape(run.reason)}")
+    elif isinstance(run, dict):
+        console.print(f"  {run.get('steps')} steps straight vs {run.get('resume_at')} + save + load into "
+                      f"a fresh FACTORY() + {run.get('steps', 0) - run.get('resume_at', 0)}; state: "
+                      f"{escape(', '.join(run.get('pieces_present') or []))}")
+        if run.get("scaler_enabled") is False:
+            console.print("  the GradScaler is disabled on this device (Paddle enables it on GPUs): "
+                          "its loss scale does not change here")
+        if run.get("deterministic") is False:
+            console.print("  [yellow]two identical straight runs differ[/yellow]: resumes are not judged")
+        for label, v in (run.get("variants") or {}).items():
+            if not isinstance(v, dict):
+                continue
+            title = VARIANT_TITLES.get(label, label.replace("without_", "everything but ").replace("_", " "))
+            verdict = ("[green]exact[/green]" if v.get("exact") else
+                       f"[bold red]failed[/bold red]: {escape(str(v['optimizer_load_error']))}"
+                       if v.get("optimizer_load_error") else
+                       f"[bold red]differs[/bold red] from step {v.get('first_differing_step')} "
+                       f"(max abs diff {v.get('max_abs_diff_params', 0):.3g})")
+            console.print(f"  resume saving {escape(title)}: {verdict}")
+        if run.get("required"):
+            console.print(f"  to resume exactly, save also: {escape(', '.join(run['required']))}")
+    cost = b.get("model_checkpoint")
+    disk = b.get("disk") if isinstance(b.get("disk"), dict) else {}
+    if isinstance(cost, dict):
+        limit = disk.get("write_mbps")
+        share = f" = {cost['save_mbps'] / limit:.0%} of the disk's {_mb(limit)} MB/s" if \
+            isinstance(cost.get("save_mbps"), (int, float)) and limit else ""
+        console.print(f"  checkpoint: {_mib(cost.get('file_bytes'))} ({cost.get('parameters'):,} "
+                      f"parameters); save {_mb(cost.get('save_mbps'))} MB/s{share}, cold load "
+                      f"{_mb(cost.get('load_mbps'))} MB/s; peak +RSS save {_mib(cost.get('save_rss_extra'))}, "
+                      f"load {_mib(cost.get('load_rss_extra'))}; bit-exact: "
+                      f"{'yes' if cost.get('exact') else 'NO'}")
+    elif isinstance(cost, Unavailable):
+        console.print(f"  checkpoint: {escape(cost.reason)}")
+    console.print()

@@ -11,6 +11,7 @@ from ..model import Report
 from .findings import print_findings_and_verdict
 
 MAX_ROWS = 500
+MAX_VALUES = 20
 
 
 def _size(n: int | None) -> str:
@@ -32,6 +33,33 @@ def _num(x) -> str:
     return str(x)
 
 
+def _render_folders(console, report: Report, escape) -> set:
+    """A training folder: one line per checkpoint, newest last, with why it cannot be resumed
+    from. Returns the paths of the files shown this way (their tensors are in --json)."""
+    from ..checks.checkpoint import LAYOUT_TITLES, _judged
+
+    members: set = set()
+    for folder in (report.facts.get("inspect") or {}).get("folders") or []:
+        judged = _judged(folder, report.facts)
+        console.print()
+        layouts = ", ".join(LAYOUT_TITLES.get(x, x) for x in folder.get("layouts") or []) or "no known layout"
+        console.print(f"[bold]{escape(str(folder.get('path')))}[/bold]: {len(judged)} checkpoint(s), "
+                      f"{escape(layouts)} (oldest first)")
+        for unit, faults in judged:
+            for paths in unit["files"].values():
+                members.update(paths)
+            mark = "[green]✓[/green]" if not faults else "[bold red]✗[/bold red]"
+            files = sum(len(p) for p in unit["files"].values())
+            text = "complete, readable, consistent" if not faults else "; ".join(faults[:3]) + (
+                f" (+{len(faults) - 3} more)" if len(faults) > 3 else "")
+            console.print(f"  {mark} {escape(str(unit['name']))}  [dim]{files} file(s)[/dim]  {escape(text)}")
+        if folder.get("truncated"):
+            console.print(f"  [yellow]{escape(folder['truncated'])}[/yellow]")
+        if judged:
+            console.print("  [dim]each file's tensors: paddledoctor inspect --json[/dim]")
+    return members
+
+
 def render(report: Report, file: TextIO | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -43,7 +71,10 @@ def render(report: Report, file: TextIO | None = None) -> None:
     inspected = report.facts.get("inspect") or {}
     console.print(f"[bold]paddledoctor {report.doctor_version}[/bold] inspect "
                   "(read without importing paddle or running the file's code)")
+    members = _render_folders(console, report, escape)
     for f in inspected.get("files") or []:
+        if f.get("path") in members:
+            continue
         console.print()
         fmt = FORMAT_TITLES.get(f.get("format"), f.get("format"))
         extra = ""
@@ -85,11 +116,17 @@ def render(report: Report, file: TextIO | None = None) -> None:
             for p in params[:MAX_ROWS]:
                 table.add_row(escape(p["name"]), escape(str(p["shape"])), p["dtype"])
             console.print(table)
-            console.print(f"  {len(params)} parameter(s) declared (their values are in the "
-                          ".pdiparams)")
-        for v in (f.get("values") or [])[:20]:
+            where = f.get("values_in")
+            console.print(f"  {len(params)} parameter(s) declared (their values are in "
+                          + (escape(", ".join(where)) if where else
+                             "the .pdiparams of save_inference_model, or the .pdparams and .pdopt "
+                             "of paddle.static.save") + ")")
+        values = f.get("values") or []
+        for v in values[:MAX_VALUES]:
             console.print(f"  [dim]{escape(v['name'] or '<root>')}:[/dim] "
                           f"{escape(repr(v['value']))} ({v['type']})")
+        if len(values) > MAX_VALUES:
+            console.print(f"  ... {len(values) - MAX_VALUES} more value(s) (--json lists them all)")
         for o in f.get("opaque") or []:
             console.print(f"  [dim]{escape(o['name'] or '<root>')}:[/dim] {escape(o['type'])} "
                           "(opaque record, not read)")

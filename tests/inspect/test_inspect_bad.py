@@ -126,12 +126,15 @@ def test_empty_random_missing_and_directory_are_clear_findings(tmp_path):
     empty.write_bytes(b"")
     rand = tmp_path / "random.pdparams"
     rand.write_bytes(bytes(range(7, 250)) * 9)
-    proc, doc = inspect_json(empty, rand, tmp_path / "missing.pdparams", tmp_path)
+    folder = tmp_path / "no_checkpoints_here"  # a folder is scanned as a training job's folder
+    folder.mkdir()
+    proc, doc = inspect_json(empty, rand, tmp_path / "missing.pdparams", folder)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stderr == ""
     titles = [f["title"] for f in doc["findings"]]
     assert any("empty" in t for t in titles)
-    assert codes(doc) == {"PD801", "PD805", "PD806"}
-    assert any("no such file" in t for t in titles) and any("is a directory" in t for t in titles)
+    assert codes(doc) == {"PD801", "PD805", "PD806", "PD814"}
+    assert any("no such file" in t for t in titles)
+    assert any("holds no checkpoint" in t for t in titles)
     text = run_inspect(empty)
     assert text.returncode == 1 and "ERROR PD801" in text.stdout and "Traceback" not in text.stderr
 

@@ -177,6 +177,8 @@ def test_diff_of_two_checkpoints(ck):
     assert "PD809" in codes(doc)
     assert doc["facts"]["inspect"]["diff"]["only_in_b"] == ["fc_0.b_0", "fc_0.w_0"]
     assert run_inspect(ck / "dygraph.pdparams", "--diff").returncode == 2
-    for other in (ck / "missing.pdparams", ck):
-        bad = run_inspect(ck / "dygraph.pdparams", other, "--diff")
-        assert bad.returncode == 1 and "PD806" in bad.stdout and bad.stderr == ""
+    bad = run_inspect(ck / "dygraph.pdparams", ck / "missing.pdparams", "--diff")
+    assert bad.returncode == 1 and "PD806" in bad.stdout and bad.stderr == ""
+    bad = run_inspect(ck / "dygraph.pdparams", ck, "--diff")  # a folder: not two files
+    assert bad.returncode == 2 and "--diff compares two files" in bad.stderr
+    assert "Traceback" not in bad.stderr

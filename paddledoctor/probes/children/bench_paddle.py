@@ -27,6 +27,7 @@ from bench_io import OUT, emit, evict  # this script's folder is first on sys.pa
 ARGS = json.loads(sys.argv[2])
 DIR = ARGS["dir"]
 STEPS = 2  # training steps before the checkpoint: every Adam accumulator is non-trivial
+SAVE_PASSES = 3  # paddle.save of the same state, timed this many times
 
 
 def error_text(exc):
@@ -315,13 +316,24 @@ def part_checkpoint(paddle, np, device):
             seconds = time.perf_counter() - t0
         return seconds, rss.extra
 
-    saved = step("dygraph: paddle.save .pdparams + .pdopt (+ fsync)", save)
-    if saved is None:
-        return
-    result["save_s"], result["save_rss_extra"] = saved
+    # Several passes (one file pair, rewritten): one pass can land on a stall of the disk, and a
+    # verdict on one pass comes and goes between runs. The median is reported, the best judged
+    # against the disk's best pass (like for like), the spread shown.
+    passes = []
+    for n in range(SAVE_PASSES):
+        saved = step(f"dygraph: paddle.save .pdparams + .pdopt (+ fsync), pass {n + 1}", save)
+        if saved is None:
+            return
+        passes.append(saved)
+    times = sorted(s for s, _ in passes)
+    result["save_s"] = times[len(times) // 2]
+    extras = [x for _, x in passes if x is not None]
+    result["save_rss_extra"] = max(extras) if extras else None
     result["files"] = files_in(work)
     result["file_bytes"] = sum(result["files"].values())
     result["save_mbps"] = result["file_bytes"] / result["save_s"] / 1e6
+    result["save_passes_mbps"] = [result["file_bytes"] / s / 1e6 for s, _ in passes]
+    result["save_best_mbps"] = max(result["save_passes_mbps"])
 
     def load():
         for p in paths.values():
@@ -524,6 +536,11 @@ def resume_equivalence(paddle, np, device):
 def safetensors_optimizer_trap(paddle, work):
     """paddle.save(opt.state_dict(), path, safetensors=True): the LR_Scheduler entry is a dict,
     which safetensors cannot hold; it has to be stored apart."""
+    try:  # first: does this Paddle's paddle.save take safetensors= at all (3.2+), for plain tensors?
+        paddle.save({"w": paddle.zeros([2])}, os.path.join(work, "probe.safetensors"), safetensors=True)
+    except Exception as exc:
+        return {"raised": False, "supported": False, "error": error_text(exc),
+                "note": f"paddle.save of Paddle {paddle.__version__} has no safetensors= option"}
     try:
         opt_state = paddle.load(os.path.join(work, "half.pdopt"))
         paddle.save(opt_state, os.path.join(work, "opt.safetensors"), safetensors=True)
