@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..knowledge import wheels
 from ..model import Fix, Severity
 from . import check, finding, summary
@@ -86,10 +88,16 @@ def cudnn_loadable(facts, options):
     found = _found(facts, "cudnn")
     pip_cudnn = [v for v, where in _cudnn_versions(facts) if where.startswith("pip")]
     fix = Fix(_cudnn_fix(facts, b), "")
-    if runtime_reason or (F.imported(facts) and runtime in (None, 0)
+    # get_cudnn_version() returns -1 (2.x, after its first failed dlopen) or 0 when cuDNN did not
+    # load: any version <= 0 is "not loaded", never a version.
+    not_loaded = runtime is None or (isinstance(runtime, (int, float)) and runtime <= 0)
+    if runtime_reason or (F.imported(facts) and not_loaded
                           and F.get(facts, "runtime", "devices") is not None):
-        yield finding("PD203", f"Paddle could not load cuDNN: {runtime_reason or 'no version reported'}",
-                      {"paddle_cudnn": b["cudnn"], "error": runtime_reason}, fix)
+        said = runtime_reason or (f"get_cudnn_version() returned {runtime}" if runtime is not None
+                                  else "no version reported")
+        yield finding("PD203", f"Paddle could not load cuDNN: {said}",
+                      {"paddle_cudnn": b["cudnn"], "error": runtime_reason,
+                       "cudnn_runtime": runtime}, fix)
     elif found is not None and not found and not pip_cudnn:
         yield finding("PD203", f"No cuDNN library found (this Paddle needs cuDNN {b['cudnn']})",
                       {"paddle_cudnn": b["cudnn"],
@@ -97,10 +105,29 @@ def cudnn_loadable(facts, options):
                       fix)
 
 
+def _unofficial(facts) -> bool:
+    """A Paddle not installed from an official wheel (a local build): only then may a fix replace
+    it; the official wheel is never uninstalled for an NCCL question."""
+    return not any(p.get("installer") == "pip" and p.get("name", "").startswith("paddlepaddle")
+                   for p in F.providers(facts))
+
+
 def _cudnn_fix(facts, b) -> list[str]:
+    """The cuDNN this build can really load. Paddle 3.x also searches pip's nvidia/cudnn/lib
+    (python/paddle/__init__.py preloads nvidia-* libraries); Paddle 2.x dlopens the unversioned
+    libcudnn.so through LD_LIBRARY_PATH, the ldconfig cache and CUDA home only
+    (paddle/phi/backends/dynload/dynamic_loader.cc), so pip's package needs its folder on
+    LD_LIBRARY_PATH and the unversioned name."""
     major = b["cudnn"].split(".")[0]
     cu = wheels.pip_cuda_suffix(b["cuda"])
-    return [f"{F.pip(facts)} install 'nvidia-cudnn-{cu}>={b['cudnn']},<{int(major) + 1}'"]
+    install = f"{F.pip(facts)} install 'nvidia-cudnn-{cu}>={b['cudnn']},<{int(major) + 1}'"
+    if str(b.get("version") or "").startswith(("2.", "1.")):
+        py = F.get(facts, "host", "python", "executable") or "python"
+        lib = (f'$({py} -c "import nvidia.cudnn, os; '
+               f'print(os.path.join(nvidia.cudnn.__path__[0], \'lib\'))")')
+        return [install, f"ln -sf {lib}/libcudnn.so.{major} {lib}/libcudnn.so",
+                f"export LD_LIBRARY_PATH={lib}:$LD_LIBRARY_PATH"]
+    return [install]
 
 
 @check("cuda")
@@ -162,15 +189,29 @@ def nccl_for_several_gpus(facts, options):
     pip_nccl = [n for n in (F.get(facts, "distributions", "packages", default={}) or {})
                 if n.startswith("nvidia-nccl")]
     evidence = {"paddle_nccl": b["nccl"], "gpus": F.nvml_gpu_count(facts)}
-    if not b["nccl"]:
+    # Paddle 2.x writes no nccl_version into paddle/version/__init__.py although its GPU wheels are
+    # built with NCCL: an absent literal is unknown, not "none". Only a recorded 0, or the running
+    # paddle's core.is_compiled_with_nccl() == False, says "built without".
+    vf = F.get(facts, "paddle", "version_file")
+    recorded = isinstance(vf, dict) and "nccl_version" in vf
+    compiled = F.get(facts, "runtime", "build", "compiled_with_nccl")
+    evidence["compiled_with_nccl"] = compiled if isinstance(compiled, bool) else "unknown"
+    without = compiled is False or (compiled is not True and recorded and not b["nccl"])
+    if without:
         yield finding("PD206", "This Paddle was built without NCCL: no multi-GPU training",
-                      evidence, Fix(F.replace_paddle(facts).commands,
+                      evidence, Fix(F.replace_paddle(facts).commands if _unofficial(facts) else [],
                                     "Install an official paddlepaddle-gpu wheel (built with NCCL)."))
-    elif found is not None and not found and not pip_nccl:
+    elif b["nccl"] and found is not None and not found and not pip_nccl:
         cu = wheels.pip_cuda_suffix(b["cuda"])
         yield finding("PD206", f"No NCCL library found for {F.nvml_gpu_count(facts)} GPUs "
                                f"(Paddle built with NCCL {b['nccl']})", evidence,
                       Fix([f"{F.pip(facts)} install nvidia-nccl-{cu}"], ""))
+
+
+def _release(b: dict) -> str | None:
+    """The release of a build as pip pins it ("3.3.1"), or None when unknown."""
+    version = str(b.get("version") or "")
+    return version if re.fullmatch(r"\d+\.\d+\.\d+", version) else None
 
 
 @check("cuda")
@@ -184,8 +225,9 @@ def gpu_build_without_gpu(facts, options):
     yield finding("PD207", f"GPU build of PaddlePaddle {b['version']} (CUDA {b['cuda']}) on a machine "
                            "with no NVIDIA GPU: it runs on the CPU only, and needs CUDA libraries to import",
                   {"paddle_cuda": b["cuda"], "nvml": F.get(facts, "nvml", "error") or "no GPUs"},
-                  Fix(F.uninstall_all(facts) + [wheels.cpu_install_command(F.pip(facts))],
-                      "Unless this machine is only for building, install the CPU build."))
+                  Fix(F.uninstall_all(facts) + [wheels.cpu_install_command(F.pip(facts), _release(b))],
+                      "Unless this machine is only for building, install the CPU build of the same "
+                      "release."))
 
 
 @check("cuda")

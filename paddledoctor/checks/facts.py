@@ -3,6 +3,8 @@ a recorded report from an older doctor, or a probe that did not answer)."""
 
 from __future__ import annotations
 
+import re
+
 from ..knowledge import wheels
 from ..model import Fix, Unavailable
 
@@ -152,38 +154,59 @@ def providers(facts) -> list[dict]:
 
 
 def gpu_install(facts) -> tuple[list[str], str]:
-    """The commands that install the right GPU wheel here, and a sentence on the choice."""
+    """The commands that install the right GPU wheel here, and a sentence on the choice: a wheel
+    with SASS for every GPU here (never one without code for a GPU), that this driver runs, saying
+    when it runs only through CUDA minor version compatibility, and when it is a major upgrade."""
     driver = driver_version(facts)
     ccs = capabilities(facts)
     current = (build(facts) or {}).get("version")
+    current = current if isinstance(current, str) and re.fullmatch(r"\d+\.\d+\.\d+", current) else None
+    windows = is_windows(facts)
     if not driver:
         return [], ("Install or repair the NVIDIA driver first (NVML cannot read its version), then "
                     "run paddledoctor again to get the matching paddlepaddle-gpu command.")
-    variant, release = wheels.choose_variant(driver, ccs, is_windows(facts), current)
-    if variant is None:
-        lowest = wheels.lowest_driver_for(ccs, is_windows(facts))
-        need = (lowest.min_driver_windows if is_windows(facts) else lowest.min_driver_linux) \
-            if lowest else None
-        cc_text = ", ".join(sorted(set(ccs)))
-        if lowest is None or not need:
-            text = (f"No PaddlePaddle GPU wheel this doctor knows supports compute capability "
-                    f"{cc_text} with driver {driver}.")
+    choice = wheels.choose(driver, ccs, windows, current)
+    cc_text = ", ".join(sorted(set(ccs)))
+    if choice is None:
+        lowest = wheels.lowest_driver_for(ccs, windows)
+        f = wheels.floors(lowest, windows) if lowest else None
+        if lowest is None or f is None:
+            text = (f"No PaddlePaddle GPU wheel this doctor knows has code for compute capability "
+                    f"{cc_text} on {'Windows' if windows else 'Linux'} with driver {driver}.")
         elif lowest is wheels.VARIANTS[0]:
             text = (f"The driver {driver} is older than every PaddlePaddle GPU wheel needs: "
-                    f"upgrade it to >= {need} ({lowest.tag}) or newer.")
+                    f"upgrade it to >= {f.minor_compat} ({lowest.tag}) or newer.")
         else:
             text = (f"GPUs of compute capability {cc_text} need the {lowest.tag} wheel or newer, "
-                    f"which needs driver >= {need}; this driver is {driver}: upgrade it.")
+                    f"which needs driver >= {f.minor_compat}; this driver is {driver}: upgrade it.")
         return [], text
-    cmd = wheels.install_command(pip(facts), release, variant.tag)
-    floor = variant.min_driver_windows if is_windows(facts) else variant.min_driver_linux
-    text = (f"{variant.tag} (CUDA {variant.cuda}) is the newest variant this driver ({driver}, "
-            f"needs >= {floor})" + (f" and these GPUs (compute capability {', '.join(sorted(set(ccs)))})"
-                                    if ccs else "") + " support.")
+    v, f = choice.variant, wheels.floors(choice.variant, windows)
+    cmd = wheels.install_command(pip(facts), choice.release, v.tag)
+    has = " ".join(f"sm_{a}" for a in choice.build.sass)
+    text = (f"{v.tag} (CUDA {v.cuda}) of Paddle {choice.release} has code for these GPUs "
+            f"(compute capability {cc_text}: its wheels hold SASS {has})" if ccs else
+            f"{v.tag} (CUDA {v.cuda}) of Paddle {choice.release}")
+    if choice.support == "documented":
+        text += f" and runs on this driver ({driver}; Paddle documents >= {f.documented})."
+    else:
+        text += (f". This driver ({driver}) runs it through CUDA minor version compatibility "
+                 f"(CUDA {v.cuda.split('.')[0]}.x on >= {f.minor_compat}; no JIT of newer PTX); "
+                 f"Paddle documents >= {f.documented}"
+                 + (f" (its Chinese page {f.documented_zh})" if f.documented_zh else "")
+                 + f" and NVIDIA shipped CUDA {v.cuda} with {f.nvidia_ga}: upgrade the driver for "
+                   "full support.")
+    if choice.pypi:
+        text += " It is the GPU wheel on PyPI (no extra index)."
+    if not choice.build.confirmed:
+        text += f" (The arch list of this wheel is not confirmed: {choice.build.source}.)"
+    if current and current.split(".")[0] != choice.release.split(".")[0]:
+        text += (f" Paddle {current} -> {choice.release} is a major upgrade (APIs changed between "
+                 f"{current.split('.')[0]}.x and {choice.release.split('.')[0]}.x: re-test your code): "
+                 f"no {current} GPU wheel has code for these GPUs and runs on this driver.")
     py = get(facts, "host", "python", "version")
-    if py and wheels.python_supported(release, py) is False:
-        lo, hi = wheels.PYTHONS[".".join(release.split(".")[:2])]
-        text += f" Paddle {release} has no wheel for Python {py}: use Python {lo} to {hi}."
+    if py and wheels.python_supported(choice.release, py) is False:
+        lo, hi = wheels.PYTHONS[".".join(choice.release.split(".")[:2])]
+        text += f" Paddle {choice.release} has no wheel for Python {py}: use Python {lo} to {hi}."
     return [cmd], text
 
 

@@ -132,6 +132,13 @@ def gpu_not_busy(facts, options):
                 "Wait for that job, stop it, or train on another GPU (CUDA_VISIBLE_DEVICES)."))
 
 
+def _lost(g: dict) -> bool:
+    """A GPU NVML reports as lost (GPU_IS_LOST), or whose every identifying field is missing."""
+    error = str(g.get("error") or g.get("error_kind") or "")
+    return "Lost" in error or "LOST" in error or (
+        g.get("name") is None and g.get("compute_capability") is None)
+
+
 @summary("gpu")
 def summarize(facts, options):
     nvml = F.get(facts, "nvml")
@@ -142,7 +149,11 @@ def summarize(facts, options):
     gpus = F.nvml_gpus(facts)
     names = {}
     for g in gpus:
-        key = f"{g.get('name')} (cc {g.get('compute_capability')}, {F.gib(F.get(g, 'memory', 'total'))})"
+        if _lost(g):  # fallen off the bus: NVML answers nothing for it, so say so, not "None"
+            key = f"GPU {g.get('index')} lost ({g.get('pci_bus_id') or g.get('error') or 'GpuIsLost'})"
+        else:
+            key = (f"{g.get('name') or 'unnamed GPU'} (cc {g.get('compute_capability') or '?'}, "
+                   f"{F.gib(F.get(g, 'memory', 'total'))})")
         names[key] = names.get(key, 0) + 1
     listed = ", ".join(f"{n}× {k}" for k, n in names.items()) or "no GPU"
     return "ok", (f"driver {nvml.get('driver_version')} (CUDA {nvml.get('cuda_driver_version')}), "

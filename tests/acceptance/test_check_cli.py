@@ -118,7 +118,7 @@ def test_cpu_machine_full_check_json():
     ("550.54.14", 12040, "3.3.1", "cu126"),
     ("575.51.03", 12090, "3.3.1", "cu129"),
     ("580.65.06", 13000, "3.3.1", "cu130"),
-    ("535.104.05", 12020, "3.2.2", "cu118"),  # 3.3.x ships no cu118
+    ("535.104.05", 12020, "3.3.1", "cu126"),  # R535 runs CUDA 12.6 by minor version compatibility
 ])
 def test_cpu_build_on_gpu_machine_gives_the_wheel_for_the_driver(driver, cuda, release, tag,
                                                                   python_is_this):
@@ -134,18 +134,27 @@ def test_cpu_build_on_gpu_machine_gives_the_wheel_for_the_driver(driver, cuda, r
     assert doc["facts"]["host"]["python"]["python_on_path_is_this"] is True
 
 
-def test_rtx_5090_on_a_driver_too_old_for_cu129_says_upgrade_the_driver(python_is_this):
-    # cc 12.0 runs only on cu129 (driver >= 575.51.03) or cu130; 570.x meets neither.
+def test_rtx_5090_on_r570_gets_cu129_by_minor_version_compatibility(python_is_this):
+    # cc 12.0 runs only on cu129 >= 3.2.0 (sm_120); 570.x is below its documented 575.51.03 but runs
+    # CUDA 12.9 by minor version compatibility, which the fix says.
     machine = nvml_machine(driver="570.124.04", cuda=12080,
                            gpus=[gpu("NVIDIA GeForce RTX 5090", cc=(12, 0))])
     proc, doc = run_json("check", "--quick", nvml=machine, env=python_is_this)
     assert proc.returncode == 1
     pd101 = the(doc, "PD101")
-    commands = pd101["fix"]["commands"]
-    assert not any("paddlepaddle-gpu" in c for c in commands), commands
+    assert pd101["fix"]["commands"] == [UNINSTALL_CPU, install("3.3.1", "cu129")]
+    assert "minor version compatibility" in pd101["fix"]["text"]
+    assert "575.51.03" in pd101["fix"]["text"] and "sm_120" in pd101["fix"]["text"]
+
+
+def test_rtx_5090_on_r470_says_upgrade_the_driver(python_is_this):
+    machine = nvml_machine(driver="470.256.02", cuda=11040,
+                           gpus=[gpu("NVIDIA GeForce RTX 5090", cc=(12, 0))])
+    proc, doc = run_json("check", "--quick", nvml=machine, env=python_is_this)
+    pd101 = the(doc, "PD101")
     # Uninstalling the CPU build with nothing to put in its place would leave no Paddle at all.
-    assert commands == [], commands
-    assert "575.51.03" in pd101["fix"]["text"] and "upgrade" in pd101["fix"]["text"].lower()
+    assert pd101["fix"]["commands"] == []
+    assert "cu129" in pd101["fix"]["text"] and "upgrade" in pd101["fix"]["text"].lower()
 
 
 def test_headline_in_text_output(python_is_this):

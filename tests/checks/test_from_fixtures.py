@@ -25,11 +25,12 @@ EXPECTED = {
     "gpu_build_ok_quick": dict(codes={}, exit=0),
     "driver_too_old": dict(codes={"PD201": "error"}, exit=1, text={"PD201": dict(
         title=["470.256.02", "CUDA 12.6", ">= 525.60.13"],
-        commands=[UNINSTALL_GPU, f"{PIP} install paddlepaddle-gpu==3.2.2 -i {INDEX}cu118/"],
+        commands=[UNINSTALL_GPU, f"{PIP} install paddlepaddle-gpu==3.3.0 -i {INDEX}cu118/"],
         fix=["Upgrade the driver", "cu118"], evidence={"minimum_driver": "525.60.13"})}),
     "driver_minor_compat": dict(codes={"PD201": "warn"}, exit=0, text={"PD201": dict(
+        # the installed cu126 wheel runs on R535 through minor version compatibility: no reinstall
         title=["535.183.01", "550.54.14", "CUDA 12.6", "minor version compatibility"],
-        commands=[UNINSTALL_GPU, f"{PIP} install paddlepaddle-gpu==3.2.2 -i {INDEX}cu118/"],
+        commands=[],
         fix=["Upgrade the driver to >= 550.54.14"],
         evidence={"paddle_cuda": "12.6", "driver_supports_cuda_up_to": "12.2"})}),
     "arch_missing_rtx5090": dict(codes={"PD202": "error"}, exit=1, text={"PD202": dict(
@@ -57,7 +58,7 @@ EXPECTED = {
         commands=[f"{PIP} install nvidia-nccl-cu12"])}),
     "gpu_build_no_gpu": dict(codes={"PD207": "warn"}, exit=0, info={"PD300"}, text={"PD207": dict(
         title=["3.3.1", "CUDA 12.6", "no NVIDIA GPU"],
-        commands=[UNINSTALL_GPU, f"{PIP} install paddlepaddle"])}),
+        commands=[UNINSTALL_GPU, f"{PIP} install paddlepaddle==3.3.1"])}),  # pinned: never an upgrade
     "duplicate_paddle": dict(codes={"PD102": "error"}, exit=1, text={"PD102": dict(
         title=["2 installed distributions", "paddlepaddle 3.3.1", "paddlepaddle-gpu 3.3.1"],
         commands=[f"{PIP} uninstall -y paddlepaddle", UNINSTALL_GPU,

@@ -131,6 +131,12 @@ def main():
     emit("done", seconds=round(time.monotonic() - t0, 3))
 
 
+def _core(paddle):
+    """paddle.base.core (3.x) or paddle.fluid.core (2.x)."""
+    base = getattr(paddle, "base", None) or getattr(paddle, "fluid", None)
+    return base.core
+
+
 def after_import(paddle, np, devices_wanted):
     version = getattr(paddle, "version", None)
     with_cuda = safely(paddle.is_compiled_with_cuda)
@@ -140,6 +146,7 @@ def after_import(paddle, np, devices_wanted):
          nccl=safely(lambda: version.nccl()),
          cuda_archs=safely(lambda: version.cuda_archs()) if hasattr(version, "cuda_archs") else None,
          compiled_with_cuda=with_cuda,
+         compiled_with_nccl=safely(lambda: _core(paddle).is_compiled_with_nccl()),
          compiled_with_rocm=safely(paddle.is_compiled_with_rocm),
          compiled_with_xpu=safely(paddle.is_compiled_with_xpu))
     want = reference(np) if devices_wanted != "none" else None
