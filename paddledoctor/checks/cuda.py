@@ -122,11 +122,12 @@ def _cudnn_fix(facts, b) -> list[str]:
     cu = wheels.pip_cuda_suffix(b["cuda"])
     install = f"{F.pip(facts)} install 'nvidia-cudnn-{cu}>={b['cudnn']},<{int(major) + 1}'"
     if str(b.get("version") or "").startswith(("2.", "1.")):
-        py = F.get(facts, "host", "python", "executable") or "python"
-        lib = (f'$({py} -c "import nvidia.cudnn, os; '
-               f'print(os.path.join(nvidia.cudnn.__path__[0], \'lib\'))")')
-        return [install, f"ln -sf {lib}/libcudnn.so.{major} {lib}/libcudnn.so",
-                f"export LD_LIBRARY_PATH={lib}:$LD_LIBRARY_PATH"]
+        py = F.pip(facts).rsplit(" -m pip", 1)[0]
+        return [install,
+                f"export CUDNN_LIB=$({py} -c \"import nvidia.cudnn, os; "
+                f"print(os.path.join(nvidia.cudnn.__path__[0], 'lib'))\")",
+                f'ln -sf "$CUDNN_LIB/libcudnn.so.{major}" "$CUDNN_LIB/libcudnn.so"',
+                'export LD_LIBRARY_PATH="$CUDNN_LIB:$LD_LIBRARY_PATH"']
     return [install]
 
 
