@@ -11,6 +11,8 @@ raise is looked for among its findings.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 from . import codes
@@ -73,7 +75,38 @@ def read_log(stream) -> str:
                 break
             tail = (tail + more)[-MAX_LOG_BYTES:]
         data = bytes(tail)
-    return data.decode("utf-8", errors="replace")
+    return decode_log(data)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def decode_log(data: bytes) -> str:
+    """A log's bytes as users really produce them: UTF-16 LE/BE with or without BOM (PowerShell
+    5's ``>``), UTF-8 with or without BOM, GBK/GB18030 (Chinese Windows consoles); CRLF and lone CR
+    become line ends, ANSI colour and OSC sequences are removed."""
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        text = data.decode("utf-16", errors="replace")
+    elif data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8", errors="replace")
+    else:
+        sample = data[:4096]
+        # UTF-16 without BOM: every other byte of ASCII text is NUL
+        if len(sample) >= 4 and sample[1::2].count(0) > 0.4 * len(sample[1::2]):
+            text = data.decode("utf-16-le", errors="replace")
+        elif len(sample) >= 4 and sample[0::2].count(0) > 0.4 * len(sample[0::2]):
+            text = data.decode("utf-16-be", errors="replace")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                try:  # cut mid-character at the end (a tail of a big log) is still UTF-8
+                    text = data[:exc.start].decode("utf-8") + data[exc.start:].decode("utf-8", "replace") \
+                        if exc.start > len(data) - 4 else data.decode("gb18030")
+                except UnicodeDecodeError:
+                    text = data.decode("utf-8", errors="replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _ANSI.sub("", text)
 
 
 def judge(item: Explained, report: Report) -> None:
