@@ -81,11 +81,21 @@ def read_log(stream) -> str:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
+def _looks_8bit(data: bytes) -> bool:
+    """Bytes after what looks like a UTF-16 BOM that are really 8-bit text (a BOM-like pair of
+    garbage before an ordinary log): almost no NULs, and mostly printable ASCII."""
+    sample = data[:4096]
+    if not sample or sample.count(0) > 0.05 * len(sample):
+        return False
+    printable = sum(1 for b in sample if 32 <= b < 127 or b in (9, 10, 13))
+    return printable > 0.9 * len(sample)
+
+
 def decode_log(data: bytes) -> str:
     """A log's bytes as users really produce them: UTF-16 LE/BE with or without BOM (PowerShell
     5's ``>``), UTF-8 with or without BOM, GBK/GB18030 (Chinese Windows consoles); CRLF and lone CR
     become line ends, ANSI colour and OSC sequences are removed."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+    if (data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff")) and not _looks_8bit(data[2:]):
         text = data.decode("utf-16", errors="replace")
     elif data.startswith(b"\xef\xbb\xbf"):
         text = data[3:].decode("utf-8", errors="replace")
