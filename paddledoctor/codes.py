@@ -53,6 +53,11 @@ _TABLE = [
     Code("PD116", "paddle", W, "Another framework's CUDA libraries clash with Paddle's", since="0.2.0"),
     Code("PD117", "paddle", E, "No PaddlePaddle wheel exists for this Python or platform", since="0.2.0"),
     # -- tickets (#14): PD130-PD149 --
+    Code("PD130", "paddle", E, "Windows cannot load libpaddle or a DLL it needs", since="0.2.0"),
+    Code("PD131", "paddle", E, "CUDA was initialised before the process forked", since="0.2.0"),
+    Code("PD132", "paddle", E, "OpenCV cannot load libGL.so.1", since="0.2.0"),
+    Code("PD133", "paddle", E, "NCCL failed with a CUDA error (an NCCL built for another CUDA, or the driver)", since="0.2.0"),
+    Code("PD134", "paddle", E, "A self-built Paddle is linked against system libraries this machine lacks", since="0.2.0"),
     # -- end tickets --
     # -- stack (#15): PD150-PD169 --
     # -- end stack --

@@ -77,12 +77,12 @@ PATTERNS = [
     ),
     ErrorPattern(
         "cuda-lib-not-loaded",
-        r"dynamic library \((?:lib)?(?:cudart|cublas|cublasLt|cusolver|cusparse|curand|cufft|cuda)[^)]*\) "
+        r"dynamic library \((?:lib)?(?:cudart|cublas|cublasLt|cusolver|cusparse|curand|cufft)[^)]*\) "
         r"that Paddle depends on is not configured correctly",
-        "PD201",
-        "Paddle could not load a CUDA library (the driver's libcuda.so, or a runtime library such as "
-        "cudart/cuBLAS): the driver is not installed or too old, or the CUDA runtime libraries are "
-        "missing from the loader's path.",
+        "PD210",
+        "Paddle could not load a CUDA runtime library (cudart, cuBLAS, cuSOLVER...): the CUDA runtime "
+        "libraries are missing from the loader's path. The driver is not the cause (that is "
+        "libcuda.so, PD211).",
         "Check the driver with `nvidia-smi`; for the pip-CUDA wheels reinstall `paddlepaddle-gpu` so "
         "its nvidia-* dependencies come along; `paddledoctor check` says which is missing.",
         PADDLE + "paddle/phi/backends/dynload/dynamic_loader.cc",
@@ -162,17 +162,16 @@ PATTERNS = [
         "gpu-out-of-memory",
         r"Out of memory error on GPU|CUDA error\(2\), out of memory|cudaErrorMemoryAllocation|"
         r"ResourceExhaustedError[^\n]*GPU",
-        "PD306",
-        "The GPU ran out of memory: the model or batch is too large, or another process holds most "
-        "of the GPU's memory.",
+        "PD506",
+        "The GPU ran out of memory in the job itself: the model or the batch is too large for it. "
+        "Another process holding the GPU is the other cause (PD306): `explain --check` tells which.",
         "See what else runs on the GPU (`nvidia-smi`; `paddledoctor check` reports other processes); "
         "lower the batch size, or use recompute / mixed precision.",
         PADDLE + "paddle/phi/core/memory/allocation/ (ResourceExhaustedError 'Out of memory error on GPU')",
     ),
     ErrorPattern(
-        "illegal-instruction",
-        r"Illegal instruction|SIGILL|Your machine doesn't support AVX, but the installed PaddlePaddle "
-        r"is avx core",
+        "no-avx-message",
+        r"Your machine doesn't support AVX, but the installed PaddlePaddle is avx core",
         "PD401",
         "The CPU met an instruction it does not have: PaddlePaddle's x86-64 wheels need AVX, which "
         "some old or virtualised CPUs lack.",
@@ -189,6 +188,7 @@ PATTERNS = [
         "Start the container with `--shm-size=8g` (or `--ipc=host`), or use `use_shared_memory=False` "
         "/ fewer `num_workers`.",
         PADDLE + "paddle/fluid/memory/allocation/mmap_allocator.cc / python/paddle/io/dataloader/worker.py",
+        supersedes=("dataloader-shm-old",),
     ),
     ErrorPattern(
         "global-group-not-initialized",
@@ -203,7 +203,7 @@ PATTERNS = [
     ),
     ErrorPattern(
         "nccl-error",
-        r"\bNCCL error\b|ncclSystemError|ncclUnhandledCudaError|ncclInternalError|ncclRemoteError|"
+        r"\bNCCL error\b|ncclSystemError|ncclInternalError|ncclRemoteError|"
         r"Nccl error\(\d+\)",
         "PD901",
         "A collective operation failed inside NCCL: a rank died or hung, the network between nodes "
@@ -240,8 +240,10 @@ PATTERNS = [
         "pdiparams-as-pdparams",
         r"Deserialize to tensor failed, maybe the loaded file is not a paddle model",
         "PD802",
-        "A file of the wrong kind was given to a loader: a training `.pdparams` (a pickle) where an "
-        "inference `.pdiparams` (a tensor stream) is expected, or another file altogether.",
+        "A file of the wrong kind was given to a loader. Three causes print this: a training "
+        "`.pdparams` (a pickle) where an inference `.pdiparams` (a tensor stream) is expected; a "
+        "directory given to `paddle.load`; a `.safetensors` file given to `paddle.load`. "
+        "`paddledoctor inspect PATH` tells which.",
         "Pass `.pdiparams` to `paddle.jit.load` / `load_inference_model` and `.pdparams` to "
         "`paddle.load`; `paddledoctor inspect FILE` says which kind a file really is.",
         PADDLE + "paddle/phi/core/framework/dense_tensor_serialize.cc (DeserializeFromStream)",
@@ -267,13 +269,303 @@ PATTERNS = [
     ),
     ErrorPattern(
         "undefined-symbol-in-paddle",
-        r"libpaddle\.so: undefined symbol|core_(?:avx|noavx)\.so: undefined symbol",
+        r"libpaddle\.so: undefined symbol: (?!nccl|gz|deflate|inflate)|core_(?:avx|noavx)\.so: undefined symbol",
         "PD102",
         "Paddle's compiled core does not match its Python files: usually two Paddle distributions "
         "(paddlepaddle and paddlepaddle-gpu) installed over each other.",
         "Uninstall every Paddle distribution, then install one (`paddledoctor check` prints the "
         "commands).",
         PADDLE + "python/paddle/base/core.py (loading libpaddle)",
+    ),
+    # --- #14: messages users post, from Paddle's own source and real threads -------------------
+    ErrorPattern(
+        "illegal-instruction",
+        r"Illegal instruction|SIGILL",
+        "PD405",
+        "The CPU met an instruction it does not have. Three causes: a CPU without AVX (PD401); a "
+        "wheel built with newer instructions (AVX-512, AVX-VNNI) than this CPU has; an x86-64 "
+        "Python running under emulation (Rosetta on Apple silicon, QEMU). `explain --check` reads "
+        "the CPU flags and the interpreter's platform to tell them apart.",
+        "Check `grep -o -w 'avx\\|avx2\\|avx512f' /proc/cpuinfo | sort -u` and "
+        "`python -c \"import platform; print(platform.machine())\"`; use a wheel built for this CPU "
+        "or a native Python.",
+        "the kernel's 'Illegal instruction (core dumped)'",
+    ),
+    ErrorPattern(
+        "run-check-cuda-not-set",
+        r"You are using GPU version Paddle,? but your CUDA device is not set properly",
+        "PD209",
+        "paddle.utils.run_check() found the GPU build of Paddle but no usable CUDA device: the "
+        "driver is missing or not reachable (libcuda.so.1, PD211), CUDA_VISIBLE_DEVICES hides the "
+        "GPUs, or the container has no GPU passed through.",
+        "`paddledoctor check` names which: it reads NVML, libcuda.so.1 and CUDA_VISIBLE_DEVICES.",
+        PADDLE + "python/paddle/utils/install_check.py (run_check)",
+    ),
+    ErrorPattern(
+        "no-gpu-found-in-runtime",
+        r"Compiled with WITH_GPU, but no GPU found in runtime",
+        "PD209",
+        "The GPU build of Paddle found no GPU when CUDA started: no driver, libcuda.so.1 not "
+        "reachable, or CUDA_VISIBLE_DEVICES set to nothing.",
+        "`paddledoctor check` says which; in a container start it with `--gpus all`.",
+        PADDLE + "paddle/phi/backends/gpu/cuda/cuda_info.cc (GetGPUDeviceCount)",
+    ),
+    ErrorPattern(
+        "cudnn-version-mismatch",
+        r"compiled with CUDNN [\d.]+,? but CUDNN version in your machine is [\d.]+",
+        "PD204",
+        "The cuDNN on the library path is another version than the one Paddle was built with.",
+        "Install the cuDNN of the build's major version (the message names it) and put it first on "
+        "the library path; `paddledoctor check` prints the pip command.",
+        PADDLE + "paddle/phi/backends/gpu/gpu_resources.cc (InitGpuProperties)",
+    ),
+    ErrorPattern(
+        "mismatched-gpu-arch",
+        r"Mismatched GPU Architecture|is not compatible with Paddle installation with arch",
+        "PD202",
+        "The installed Paddle wheel has no code for this GPU's architecture (Paddle 3.1+ says so at "
+        "import: \"compiled for 60 61 70 75 80 86, but your current GPU is 120\").",
+        "Install a wheel compiled for this GPU: `paddledoctor check` reads the wheel's binaries and "
+        "names one (RTX 50: cu129 of 3.2.0 or newer).",
+        "python/paddle/base/core.py (3.1+ arch check); github.com/PaddlePaddle/Paddle/issues/73687, #76037",
+    ),
+    ErrorPattern(
+        "cuda-error-222",
+        r"CUDA error\(222\)|cudaErrorUnsupportedPtxVersion|the provided PTX was compiled with an "
+        r"unsupported toolchain",
+        "PD201",
+        "The driver is older than the toolkit that wrote the wheel's PTX: it cannot JIT-compile it "
+        "(minor version compatibility runs SASS, never newer PTX).",
+        "Upgrade the driver to at least the wheel's CUDA GA driver, or install a wheel with SASS "
+        "for this GPU (`paddledoctor check`).",
+        "CUDA Runtime API, cudaErrorUnsupportedPtxVersion = 222",
+    ),
+    ErrorPattern(
+        "cuda-error-98",
+        r"CUDA error\(98\)|cudaErrorInvalidDeviceFunction|invalid device function",
+        "PD202",
+        "A kernel has no code for this GPU's architecture (no SASS that runs on it, no PTX to JIT).",
+        "Install a wheel compiled for this GPU; `paddledoctor check` reads the archs from the "
+        "wheel's binaries.",
+        "CUDA Runtime API, cudaErrorInvalidDeviceFunction = 98",
+    ),
+    ErrorPattern(
+        "legacy-loader-cudnn",
+        r"(?:Failed to find dynamic library|Can not find library): \S*cudnn",
+        "PD203",
+        "Paddle 1.x/2.0 could not find cuDNN (its old loader's words).",
+        "Put the cuDNN of the build's version on LD_LIBRARY_PATH (or install it system-wide).",
+        PADDLE + "paddle/fluid/platform/dynload/dynamic_loader.cc (1.8)",
+    ),
+    ErrorPattern(
+        "legacy-loader-cuda-runtime",
+        r"(?:Failed to find dynamic library|Can not find library): \S*(?:cublas|cudart|cusolver|curand|cufft)",
+        "PD210",
+        "Paddle 1.x/2.0 could not find a CUDA runtime library (its old loader's words).",
+        "Put the CUDA toolkit's lib64 on LD_LIBRARY_PATH, or install the nvidia-*-cu1x runtime wheels.",
+        PADDLE + "paddle/fluid/platform/dynload/dynamic_loader.cc (1.8)",
+    ),
+    ErrorPattern(
+        "legacy-loader-nccl",
+        r"(?:Failed to find dynamic library|Can not find library): \S*nccl",
+        "PD206",
+        "Paddle 1.x/2.0 could not find NCCL (its old loader's words).",
+        "Install NCCL for the build's CUDA and put it on LD_LIBRARY_PATH.",
+        PADDLE + "paddle/fluid/platform/dynload/dynamic_loader.cc (1.8)",
+    ),
+    ErrorPattern(
+        "libcuda-missing",
+        r"libcuda\.so(?:\.1)?: cannot open shared object file|dynamic library \(libcuda\.so[^)]*\) that Paddle",
+        "PD211",
+        "The NVIDIA driver's libcuda.so.1 is not reachable: no driver, or a container started "
+        "without the NVIDIA runtime. (On WSL2 a libcuda warning followed by GPU work is harmless.)",
+        "Start the container with `--gpus all`; on WSL2 keep /usr/lib/wsl/lib on the library path.",
+        PADDLE + "paddle/phi/backends/dynload/dynamic_loader.cc (GetCUDADsoHandle)",
+    ),
+    ErrorPattern(
+        "no-space-left",
+        r"\[Errno 28\] No space left on device|No space left on device",
+        "PD404",
+        "A disk (or /dev/shm) is full: checkpoints, the dataset cache or pip's download failed.",
+        "Free space (`df -h`), or point the checkpoints and caches at a disk with room.",
+        "errno ENOSPC (28)",
+    ),
+    ErrorPattern(
+        "dataloader-shm-old",
+        r"DataLoader reader thread raised an exception|shm_open failed|Insufficient shared memory",
+        "PD402",
+        "DataLoader workers pass batches through /dev/shm; it is too small (Docker's 64 MiB default).",
+        "Run the container with `--shm-size=8g` (or `--ipc=host`), or use num_workers=0.",
+        PADDLE + "python/paddle/io/dataloader/dataloader_iter.py; worker.py",
+    ),
+    ErrorPattern(
+        "shape-not-matching",
+        r"Shape not matching: the Program requires a parameter with a shape of",
+        "PD808",
+        "The parameters file does not belong to this program: another model's (or another "
+        "version's) weights.",
+        "Load the parameters saved with this program; `paddledoctor inspect MODEL.pdmodel "
+        "MODEL.pdiparams` lists both sides.",
+        PADDLE + "python/paddle/static/io.py (set_program_state / load)",
+    ),
+    ErrorPattern(
+        "windows-dll-load-failed",
+        r"DLL load failed while importing (?:libpaddle|core_(?:no)?avx)|\[WinError 12[67]\]",
+        "PD130",
+        "Windows could not load libpaddle.pyd or a DLL it needs: the Microsoft Visual C++ "
+        "2015-2022 runtime is missing, the CPU has no AVX, or the CUDA/cuDNN DLLs are not on PATH.",
+        "Install the Visual C++ 2015-2022 Redistributable (x64); for the GPU build put the CUDA "
+        "bin folder on PATH.",
+        "CPython's Windows loader (DLL load failed); github.com/PaddlePaddle/PaddleX/issues/4285",
+    ),
+    ErrorPattern(
+        "windows-cudnn-dll",
+        r"Could not locate (?:cudnn_ops_infer64_\d+|cudnn_cnn_infer64_\d+|cudnn64_\d+)\.dll",
+        "PD203",
+        "Windows: cuDNN's DLLs are not on PATH.",
+        "Install cuDNN for the build's CUDA and add its bin folder to PATH.",
+        "cuDNN 8.x on Windows prints 'Could not locate cudnn_ops_infer64_8.dll'",
+    ),
+    ErrorPattern(
+        "windows-cublas-dll",
+        r"Could not locate cublas(?:Lt)?64_\d+\.dll",
+        "PD210",
+        "Windows: cuBLAS's DLLs are not on PATH.",
+        "Install the CUDA runtime of the build's version and add its bin folder to PATH.",
+        "CUDA on Windows: cublasLt64_12.dll",
+    ),
+    ErrorPattern(
+        "glibc-not-found",
+        r"version `(?:GLIBC|GLIBCXX|CXXABI)_[\d.]+' not found",
+        "PD110",
+        "The host's C/C++ runtime is older than the wheel needs (CentOS 7's glibc 2.17 and GCC 4.8 "
+        "libstdc++ are the usual case).",
+        "Use a newer OS image or container; inside conda `conda install -c conda-forge "
+        "'libstdcxx-ng>=12'`. `paddledoctor check` reads the wheel's needs before the import.",
+        "ld.so's message; github.com/PaddlePaddle/Paddle/issues/73523, #54853, #64704",
+    ),
+    ErrorPattern(
+        "libssl-missing",
+        r"lib(?:ssl|crypto)\.so\.1\.1: cannot open shared object file",
+        "PD111",
+        "Paddle 2.5 wheels link OpenSSL 1.1, which Ubuntu 22.04 and newer no longer ship.",
+        "Upgrade Paddle (2.6 and 3.x do not need it), or install libssl1.1.",
+        "the dynamic loader (ld.so) message; Paddle 2.5 wheels link OpenSSL 1.1",
+    ),
+    ErrorPattern(
+        "protobuf-descriptors",
+        r"Descriptors cannot be created directly",
+        "PD113",
+        "protobuf 4 or newer with Paddle protos generated for protobuf 3 (older Paddle releases).",
+        "`python -m pip install 'protobuf>=3.20.2,<4'`, or upgrade Paddle.",
+        "protobuf's own message (google/protobuf/descriptor.py)",
+    ),
+    ErrorPattern(
+        "numpy-alias-removed",
+        r"module 'numpy' has no attribute '(?:int|float|bool|object|long)'",
+        "PD113",
+        "numpy 1.24 removed np.int/np.float/np.bool: an older Paddle or toolkit still uses them.",
+        "`python -m pip install 'numpy<1.24'`, or upgrade Paddle and the toolkit.",
+        "numpy 1.24 release notes (np.int and friends removed)",
+    ),
+    ErrorPattern(
+        "numpy2-abi",
+        r"compiled using NumPy 1\.x cannot be run in|_ARRAY_API not found",
+        "PD113",
+        "A compiled module built against numpy 1.x runs with numpy 2.",
+        "`python -m pip install 'numpy<2'`, or upgrade the package that was built for numpy 1.",
+        "numpy 2.0 migration guide (the error numpy prints)",
+    ),
+    ErrorPattern(
+        "no-matching-distribution",
+        r"No matching distribution found for paddlepaddle|Could not find a version that satisfies "
+        r"the requirement paddlepaddle|paddlepaddle\S*\.whl is not a supported wheel on this platform",
+        "PD117",
+        "pip found no PaddlePaddle wheel for this Python version, OS or CPU architecture (for the GPU "
+        "build: not on PyPI but on Paddle's own index).",
+        "Use a Python the release supports (3.9-3.13 for 3.x) on x86-64 or aarch64 Linux, Windows or "
+        "macOS; GPU wheels: `-i https://www.paddlepaddle.org.cn/packages/stable/cu126/`.",
+        "pip's messages; Paddle install docs",
+    ),
+    ErrorPattern(
+        "analysis-config-mismatch",
+        r"'AnalysisConfig' object has no attribute '(?:set_optimization_level|set_mkldnn_cache_capacity|"
+        r"enable_new_ir|enable_new_executor)'",
+        "PD114",
+        "A PaddleX/PaddleOCR 3.x (or FastDeploy) that needs Paddle 3.x runs on an older Paddle.",
+        "Install the Paddle its release needs (3.0 or newer), or the toolkit release for your Paddle.",
+        "github.com/PaddlePaddle/PaddleX/issues/2536, #2546, #2578; github.com/PaddlePaddle/PaddleOCR/issues/15846, #15629",
+    ),
+    ErrorPattern(
+        "paddle-fluid-removed",
+        r"No module named 'paddle\.fluid'|module 'paddle' has no attribute 'fluid'",
+        "PD114",
+        "paddle.fluid was removed in Paddle 2.6: the code or toolkit is older than its Paddle.",
+        "Upgrade the toolkit (PaddleOCR >= 2.7, PaddleDetection >= 2.7, ...), or install "
+        "`paddlepaddle<2.6` for old code.",
+        "https://github.com/PaddlePaddle/Paddle/releases/tag/v2.6.0 (paddle.fluid removed)",
+    ),
+    ErrorPattern(
+        "pir-attribute-crash",
+        r"ConvertPirAttribute2RuntimeAttribute not support",
+        "PD115",
+        "The known Paddle 3.3.0/3.3.1 CPU inference crash in oneDNN under PIR.",
+        "Disable oneDNN for inference (`config.disable_mkldnn()`, PaddleOCR `enable_mkldnn=False`), "
+        "or use Paddle 3.2.2.",
+        "github.com/PaddlePaddle/Paddle/issues/77340; github.com/PaddlePaddle/PaddleOCR/issues/17869",
+    ),
+    ErrorPattern(
+        "nccl-symbol-clash",
+        r"undefined symbol: nccl\w+",
+        "PD116",
+        "Two NCCL libraries meet in one process (torch's nvidia-nccl pin and Paddle's): the one "
+        "loaded first lacks a symbol the other framework needs.",
+        "Import paddle before torch (or the reverse, as the finding says), or use separate "
+        "environments.",
+        "github.com/PaddlePaddle/Paddle/issues/74792 (ncclCommInitRankScalable)",
+        supersedes=("undefined-symbol-in-paddle",),
+    ),
+    ErrorPattern(
+        "cuda-init-before-fork",
+        r"cudaErrorInitializationError|CUDA error\(3\)",
+        "PD131",
+        "CUDA was initialised in a process that then forked (gunicorn workers, multiprocessing "
+        "with the fork start method, DataLoader workers touching the GPU): CUDA cannot be used "
+        "after a fork.",
+        "Use the spawn start method (`multiprocessing.set_start_method('spawn')`), or create the "
+        "model in each worker after the fork.",
+        "CUDA Runtime API, cudaErrorInitializationError = 3",
+    ),
+    ErrorPattern(
+        "libgl-missing",
+        r"libGL\.so\.1: cannot open shared object file",
+        "PD132",
+        "OpenCV (opencv-python, which PaddleOCR and PaddleX import) needs libGL, which slim "
+        "container images lack.",
+        "`apt-get install -y libgl1`, or `pip install opencv-python-headless` instead of "
+        "opencv-python.",
+        "opencv-python README (the headless build needs no libGL)",
+    ),
+    ErrorPattern(
+        "nccl-unhandled-cuda",
+        r"unhandled cuda error|ncclUnhandledCudaError",
+        "PD133",
+        "NCCL met a CUDA error: most often an NCCL built for another CUDA than Paddle's, or a driver "
+        "too old for that NCCL.",
+        "Install the nvidia-nccl of the build's CUDA major; run with NCCL_DEBUG=INFO to see the CUDA "
+        "call that failed.",
+        "NCCL ncclUnhandledCudaError",
+        supersedes=("nccl-error",),
+    ),
+    ErrorPattern(
+        "undefined-symbol-system",
+        r"undefined symbol: (?:gz\w+|deflate\w*|inflate\w*|\w+@GLIBC|__\w+_chk)",
+        "PD134",
+        "A self-built Paddle is linked against a system library (zlib, glibc) other than the one "
+        "this machine has: not two Paddle installs.",
+        "Rebuild Paddle on this system (or with its own third_party zlib), or use an official wheel.",
+        "ld.so's message for a self-built wheel",
+        supersedes=("undefined-symbol-in-paddle",),
     ),
 ]
 

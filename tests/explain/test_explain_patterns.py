@@ -30,8 +30,8 @@ SAMPLES = {
         "is not configured correctly. (error code is libnccl.so: cannot open shared object file: No "
         "such file or directory)",
     "cuda-lib-not-loaded":
-        "The third-party dynamic library (libcuda.so) that Paddle depends on is not configured "
-        "correctly. (error code is libcuda.so: cannot open shared object file: No such file or "
+        "The third-party dynamic library (libcublas.so) that Paddle depends on is not configured "
+        "correctly. (error code is libcublas.so: cannot open shared object file: No such file or "
         "directory)",
     "driver-insufficient":
         "ExternalError: CUDA error(35), CUDA driver version is insufficient for CUDA runtime version.",
@@ -55,8 +55,88 @@ SAMPLES = {
     "gpu-out-of-memory":
         "ResourceExhaustedError: Out of memory error on GPU 0. Cannot allocate 1.000000GB memory on "
         "GPU 0, 78.500000GB memory has been allocated and available memory is only 400.000000MB.",
+    "no-avx-message":
+        "Your machine doesn't support AVX, but the installed PaddlePaddle is avx core, you should "
+        "reinstall paddlepaddle with no-avx core.",
     "illegal-instruction":
         "Illegal instruction (core dumped)",
+    # --- #14 rows: the texts as Paddle, CUDA, ld.so, pip, numpy, protobuf and Windows print them
+    "run-check-cuda-not-set":
+        "You are using GPU version Paddle, but your CUDA device is not set properly. CPU device will "
+        "be used by default.",
+    "no-gpu-found-in-runtime":
+        "W1202 08:01:02.345  1234 gpu_info.cc:93] Compiled with WITH_GPU, but no GPU found in runtime.",
+    "cudnn-version-mismatch":
+        "W1202 08:01:02.345 gpu_resources.cc:164] device: 0, cuDNN Version: 8.2. WARNING: device: 0. "
+        "The installed Paddle is compiled with CUDNN 8.6, but CUDNN version in your machine is 8.2, "
+        "which may cause serious incompatible bug. Please recompile or reinstall Paddle with "
+        "compatible CUDNN version.",
+    "mismatched-gpu-arch":
+        "Mismatched GPU Architecture: The installed PaddlePaddle package was compiled for 60 61 70 75 "
+        "80 86, but your current GPU is 120",
+    "cuda-error-222":
+        "OSError: (External) CUDA error(222), the provided PTX was compiled with an unsupported "
+        "toolchain.",
+    "cuda-error-98":
+        "OSError: (External) CUDA error(98), invalid device function.",
+    "legacy-loader-cudnn":
+        "Error: Failed to find dynamic library: libcudnn.so ( libcudnn.so: cannot open shared object "
+        "file: No such file or directory )",
+    "legacy-loader-cuda-runtime":
+        "Error: Failed to find dynamic library: libcublas.so ( libcublas.so: cannot open shared "
+        "object file: No such file or directory )",
+    "legacy-loader-nccl":
+        "Error: Failed to find dynamic library: libnccl.so ( libnccl.so: cannot open shared object "
+        "file: No such file or directory )",
+    "libcuda-missing":
+        "The third-party dynamic library (libcuda.so) that Paddle depends on is not configured "
+        "correctly. (error code is libcuda.so: cannot open shared object file: No such file or "
+        "directory)",
+    "no-space-left":
+        "OSError: [Errno 28] No space left on device: 'output/checkpoint-500/model_state.pdparams'",
+    "dataloader-shm-old":
+        "SystemError: (Fatal) DataLoader reader thread raised an exception.",
+    "shape-not-matching":
+        "AssertionError: Shape not matching: the Program requires a parameter with a shape of "
+        "((256, 512)), while the loaded parameter (namely [ fc_0.w_0 ]) has a shape of  ((512, 256)).",
+    "windows-dll-load-failed":
+        "ImportError: DLL load failed while importing libpaddle: The specified module could not be "
+        "found.",
+    "windows-cudnn-dll":
+        "Could not locate cudnn_ops_infer64_8.dll. Please make sure it is in your library path!",
+    "windows-cublas-dll":
+        "Could not locate cublasLt64_12.dll. Please make sure it is in your library path!",
+    "glibc-not-found":
+        "ImportError: /lib64/libm.so.6: version `GLIBC_2.27' not found (required by "
+        "/usr/lib/python3.9/site-packages/paddle/base/libpaddle.so)",
+    "libssl-missing":
+        "ImportError: libssl.so.1.1: cannot open shared object file: No such file or directory",
+    "protobuf-descriptors":
+        "TypeError: Descriptors cannot be created directly.",
+    "numpy-alias-removed":
+        "AttributeError: module 'numpy' has no attribute 'int'.",
+    "numpy2-abi":
+        "A module that was compiled using NumPy 1.x cannot be run in\nNumPy 2.0.0 as it may crash.",
+    "no-matching-distribution":
+        "ERROR: No matching distribution found for paddlepaddle-gpu==3.3.1",
+    "analysis-config-mismatch":
+        "AttributeError: 'AnalysisConfig' object has no attribute 'set_optimization_level'",
+    "paddle-fluid-removed":
+        "ModuleNotFoundError: No module named 'paddle.fluid'",
+    "pir-attribute-crash":
+        "NotImplementedError: (Unimplemented) ConvertPirAttribute2RuntimeAttribute not support "
+        "[pir::ArrayAttribute<pir::DoubleAttribute>]",
+    "nccl-symbol-clash":
+        "ImportError: /usr/lib/python3.10/site-packages/paddle/base/libpaddle.so: undefined symbol: "
+        "ncclCommInitRankScalable",
+    "cuda-init-before-fork":
+        "OSError: (External) CUDA error(3), initialization error.",
+    "libgl-missing":
+        "ImportError: libGL.so.1: cannot open shared object file: No such file or directory",
+    "nccl-unhandled-cuda":
+        "ExternalError: Nccl error(1), unhandled cuda error",
+    "undefined-symbol-system":
+        "ImportError: /opt/paddle/build/python/paddle/base/libpaddle.so: undefined symbol: gzopen64",
     "dataloader-bus-error":
         "ERROR: Unexpected BUS error encountered in DataLoader worker. This might be caused by "
         "insufficient shared memory (shm), please check whether use_shared_memory is set and storage "
@@ -157,5 +237,6 @@ def test_ordinary_logs_match_nothing():
 def test_the_table_is_data_with_sources_not_code():
     """Every row names where its text came from: a Paddle source file, or the CUDA/NCCL/NVML API."""
     for p in errors.PATTERNS:
-        assert re.search(r"github\.com/PaddlePaddle|CUDA Runtime API|NVML|NCCL|CPython|kernel",
+        assert re.search(r"github\.com/PaddlePaddle|CUDA Runtime API|NVML|NCCL|CPython|kernel|"
+                         r"ld\.so|errno|numpy|protobuf|pip's|opencv|cuDNN|CUDA on Windows",
                          p.source), p.id
