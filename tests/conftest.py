@@ -1,8 +1,8 @@
 """Shared test helpers.
 
-GPUs are simulated at the NVML boundary only: ``tests/fakes/nvml/pynvml.py`` is put first on
-PYTHONPATH of the doctor's process, so its NVML child probe imports it "the normal way" instead of
-nvidia-ml-py. Paddle is the real CPU build from PyPI; a fake ``paddle`` (tests/fakes/paddle_*) is
+GPUs are simulated at the C boundary only: ``tests/fakes/nvml/libnvidia-ml.c`` is built with gcc at
+test time into a stand-in ``libnvidia-ml.so.1`` and put first on LD_LIBRARY_PATH of the doctor's
+process, so the real nvidia-ml-py loads it and the doctor's NVML probe runs unchanged. Paddle is the real CPU build from PyPI; a fake ``paddle`` (tests/fakes/paddle_*) is
 put on PYTHONPATH only by the tests that prove the isolation against a crashing or hanging import.
 """
 
@@ -20,6 +20,8 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 FAKES = TESTS / "fakes"
 FAKE_NVML_DIR = FAKES / "nvml"
+sys.path.insert(0, str(FAKE_NVML_DIR))
+import build as fake_nvml_build  # noqa: E402  (tests/fakes/nvml/build.py)
 FIXTURES = TESTS / "fixtures"
 
 NO_DRIVER = {"init_error": "LibraryNotFound"}
@@ -57,15 +59,19 @@ def nvml_machine(driver="550.54.14", cuda=12040, gpus=None, **extra) -> dict:
 
 def doctor_env(nvml: dict | None = None, pythonpath: list[Path] | None = None,
                extra: dict | None = None) -> dict:
-    env = dict(os.environ)
+    env = fake_nvml_build.environment(nvml if nvml is not None else NO_DRIVER)
     env.pop("CUDA_VISIBLE_DEVICES", None)
-    env["FAKE_NVML"] = json.dumps(nvml if nvml is not None else NO_DRIVER)
-    paths = [str(p) for p in (pythonpath or [])] + [str(FAKE_NVML_DIR)]
+    paths = [str(p) for p in (pythonpath or [])]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["NO_COLOR"] = "1"
+    standin = env.get("LD_LIBRARY_PATH")
     env.update(extra or {})
+    if standin and extra and "LD_LIBRARY_PATH" in extra:
+        # a test's own LD_LIBRARY_PATH comes after the stand-in driver, as a real driver's
+        # libraries are found through the loader cache whatever the user's path says
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (standin, extra["LD_LIBRARY_PATH"]) if p)
     return env
 
 
@@ -101,8 +107,11 @@ def codes_of(doc_or_report) -> set[str]:
 def fake_nvml(monkeypatch):
     """In-process: point the NVML child probe at the fake NVML with a scenario."""
     def use(scenario: dict) -> None:
-        monkeypatch.setenv("FAKE_NVML", json.dumps(scenario))
-        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-            [str(FAKE_NVML_DIR)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+        env = fake_nvml_build.environment(scenario)
+        for key in ("FAKE_NVML_SPEC", "LD_LIBRARY_PATH"):
+            if key in env:
+                monkeypatch.setenv(key, env[key])
+            else:
+                monkeypatch.delenv(key, raising=False)
     use(NO_DRIVER)
     return use

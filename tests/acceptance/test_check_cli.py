@@ -1,6 +1,6 @@
 """Acceptance: `python -m paddledoctor check` as a user runs it, on simulated NVML machines.
 
-GPUs exist only at the NVML boundary (tests/fakes/nvml/pynvml.py, driven by FAKE_NVML); Paddle is the
+GPUs exist only at the C boundary (a stand-in libnvidia-ml.so.1 built from tests/fakes/nvml/libnvidia-ml.c, loaded by the real nvidia-ml-py); Paddle is the
 real CPU build. A full run imports paddle in a child (~2 s), so most tests use `--quick`: only those
 about the dynamic layer run it in full.
 """

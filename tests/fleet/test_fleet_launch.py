@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 
-from conftest import FAKES, doctor_env
+from conftest import FAKES, doctor_env, fake_nvml_build, gpu, nvml_machine
 
 WRAPPER = FAKES / "fleet" / "rank_wrapper"
 
@@ -31,7 +31,10 @@ def paddledoctor_script() -> str:
 def launch(tmp_path: Path, nproc: int, *args: str, entry: str | None = None, env: dict | None = None,
            timeout: float = 90) -> tuple[subprocess.CompletedProcess, float, Path]:
     log_dir = tmp_path / "log"
-    full_env = doctor_env(extra={"FLEET_TEST_PYTHON": sys.executable, **(env or {})})
+    gpus = nvml_machine(gpus=[gpu(), gpu()])
+    full_env = doctor_env(extra={"FLEET_TEST_PYTHON": sys.executable,
+                                 "FLEET_TEST_NVML_LIBDIR": str(fake_nvml_build.library_dir()),
+                                 "FLEET_TEST_NVML_SPEC": fake_nvml_build.spec(gpus), **(env or {})})
     full_env.pop("CUDA_VISIBLE_DEVICES", None)
     if env and "CUDA_VISIBLE_DEVICES" in env:
         full_env["CUDA_VISIBLE_DEVICES"] = env["CUDA_VISIBLE_DEVICES"]
