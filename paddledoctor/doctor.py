@@ -28,7 +28,7 @@ def _guard(probe: Callable[[], Any]) -> Any:
 
 def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
                   checkpoint_dir: str | os.PathLike | None = None) -> dict:
-    from .probes import binaries, gpu, host, installed
+    from .probes import binaries, gpu, host, installed, loader
 
     nvml_child = gpu.start_nvml(min(NVML_TIMEOUT, timeout))
     paddle_child = None if quick else gpu.start_paddle(timeout)
@@ -38,7 +38,9 @@ def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
             "distributions": _guard(installed.probe_distributions),
             "paddle": _guard(installed.probe_paddle_package),
             "cuda_libs": _guard(installed.probe_cuda_libraries),
+            "driver_libs": _guard(loader.probe_driver_library),
         }
+        facts["cuda_runtime"] = _guard(lambda: installed.probe_cuda_runtime(facts["paddle"]))
         # static: the fatbin archs and loader needs of Paddle's own libraries (cached per file)
         facts["binaries"] = _guard(lambda: binaries.probe(
             facts["paddle"], timeout=min(timeout, binaries.COLD_READ_TIMEOUT)))

@@ -268,3 +268,86 @@ def summarize(facts, options):
     if isinstance(seen, int):
         parts.append(f"Paddle sees {seen} GPU(s)")
     return "ok", ", ".join(parts)
+
+
+def _gpu_op_passed(facts) -> bool:
+    """A training step ran correctly on a GPU: whatever it needed was loaded."""
+    return any(str(op.get("device", "")).startswith("gpu") and op.get("outcome") == "ok"
+               for op in (F.get(facts, "runtime", "ops", default=[]) or []))
+
+
+@check("cuda")
+def cuda_runtime_libraries(facts, options):
+    """PD210: cuBLAS (and, for pip-library builds, cudart) where this Paddle's dlopen looks."""
+    b = _gpu_build(facts)
+    rt = F.get(facts, "cuda_runtime")
+    if not b or not isinstance(rt, dict) or not F.has_nvidia_gpus(facts) or _gpu_op_passed(facts):
+        return
+    major = rt.get("cuda_major")
+    # an unversioned libcublas.so that resolves to another CUDA major's cuBLAS is as good as none
+    missing = {lib: e for lib, e in (rt.get("libraries") or {}).items()
+               if not e.get("path") or (e.get("major") and e["major"] != major)}
+    if not missing:
+        return
+    cu = wheels.pip_cuda_suffix(b["cuda"])
+    names = ", ".join(e["soname"] + (f" (resolves to {e['resolved']}, another CUDA)"
+                                     if e.get("path") else "") for e in missing.values())
+    evidence = {"paddle_cuda": b["cuda"], "missing": names,
+                "searched": ("pip nvidia/*/lib, " if rt.get("pip_build") else "")
+                            + "LD_LIBRARY_PATH, ld.so.cache, the default folders"}
+    pip_pkgs = {"cublas": f"nvidia-cublas-{cu}", "cudart": f"nvidia-cuda-runtime-{cu}"}
+    install = (f"{F.pip(facts)} install " + " ".join(f"'{pip_pkgs[lib]}'" for lib in missing))
+    if rt.get("pip_build"):
+        fix = Fix([install], "This wheel loads the CUDA libraries from pip's nvidia-* packages, "
+                             "which its own requirements name.")
+    else:
+        copies = (missing.get("cublas") or {}).get("versioned_copies") or []
+        evidence["versioned_copies"] = ", ".join(copies) or None
+        py = F.pip(facts).rsplit(" -m pip", 1)[0]
+        fix = Fix([install,
+                   f"export CUBLAS_LIB=$({py} -c \"import nvidia.cublas, os; "
+                   f"print(os.path.join(nvidia.cublas.__path__[0], 'lib'))\")",
+                   f'ln -sf "$CUBLAS_LIB/libcublas.so.{major}" "$CUBLAS_LIB/libcublas.so"',
+                   f'ln -sf "$CUBLAS_LIB/libcublasLt.so.{major}" "$CUBLAS_LIB/libcublasLt.so"',
+                   'export LD_LIBRARY_PATH="$CUBLAS_LIB:$LD_LIBRARY_PATH"'],
+                  f"Paddle {b.get('version') or '2.x'} dlopens the unversioned libcublas.so through "
+                  f"LD_LIBRARY_PATH and the loader cache only (a CUDA {b['cuda']} toolkit in "
+                  f"/usr/local/cuda provides it too).")
+    yield finding("PD210", f"The CUDA libraries this Paddle loads at its first GPU op are not "
+                           f"where it looks: {names} not found", evidence, fix)
+
+
+@check("cuda")
+def driver_library_reachable(facts, options):
+    """PD211: the driver's libcuda.so.1, which every CUDA program loads, is not on the loader's
+    path although this is a GPU build on a machine with NVIDIA GPUs or device nodes."""
+    b = _gpu_build(facts)
+    d = F.get(facts, "driver_libs")
+    if not b or not isinstance(d, dict) or "path" not in d or d.get("path"):
+        return
+    if _gpu_op_passed(facts) or d.get("tegra_release"):
+        return
+    if not (F.has_nvidia_gpus(facts) or d.get("dev_nvidia") or d.get("wsl")):
+        return
+    evidence = {"searched": "LD_LIBRARY_PATH, " + str(d.get("cache") or "ld.so.cache")
+                            + ", the default folders",
+                "dev_nvidia": ", ".join(d.get("dev_nvidia") or []) or None}
+    if d.get("wsl"):
+        fix = Fix(['export LD_LIBRARY_PATH="/usr/lib/wsl/lib:$LD_LIBRARY_PATH"'],
+                  "WSL2 keeps the Windows driver's libcuda.so.1 in /usr/lib/wsl/lib"
+                  + ("" if d.get("wsl_lib_has_libcuda") else
+                     " (not there now: update the NVIDIA driver on Windows, then `wsl --shutdown`)")
+                  + ".")
+        evidence["wsl"] = True
+    elif F.nvml_ok(facts):
+        fix = Fix(["sudo ldconfig", "ldconfig -p | grep libcuda"],
+                  "NVML works, so the driver is installed but its libcuda.so.1 is not in the loader "
+                  "cache; in a container, start it with the NVIDIA Container Toolkit "
+                  "(`docker run --gpus all` or `--runtime=nvidia`), which mounts the driver's "
+                  "libraries.")
+    else:
+        fix = Fix(["nvidia-smi"], "Install the NVIDIA driver; in a container, start it with the "
+                                  "NVIDIA Container Toolkit (`docker run --gpus all`), which mounts "
+                                  "libcuda.so.1 and libnvidia-ml.so.1 from the host.")
+    yield finding("PD211", "The NVIDIA driver's libcuda.so.1 is not on the loader's path: this GPU "
+                           "build of Paddle will see no GPU", evidence, fix)

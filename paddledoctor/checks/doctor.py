@@ -8,6 +8,7 @@ from . import facts as F
 # Where a whole area's facts may be Unavailable, and what the user loses then.
 PROBED = {"host": "host facts (CPU, memory, disk)", "distributions": "installed distributions",
           "paddle": "the paddle package on disk", "cuda_libs": "CUDA libraries on disk",
+          "driver_libs": "the driver's libcuda.so.1 as the loader finds it",
           "nvml": "the NVIDIA driver's view", "runtime": "importing paddle and the training step"}
 
 

@@ -32,6 +32,17 @@ def nvml_state(facts, options):
     elif kind == "PynvmlMissing":
         yield finding("PD307", f"pynvml cannot be imported: {nvml.get('error')}", evidence,
                       Fix([f"{F.pip(facts)} install nvidia-ml-py"], ""))
+    elif kind == "LibraryNotFound" and F.get(facts, "driver_libs", "tegra_release"):
+        # Jetson: the GPU is integrated, NVML does not exist on Tegra (L4T), and Paddle for Jetson
+        # comes from Paddle Inference's Jetpack builds, not from the desktop wheels.
+        yield finding("PD308", f"A Jetson/Tegra device ({F.get(facts, 'driver_libs', 'tegra_release')}): "
+                               "NVML does not exist on Tegra, so GPU facts come from the Tegra release",
+                      evidence | {"tegra_release": F.get(facts, "driver_libs", "tegra_release")},
+                      Fix(["cat /etc/nv_tegra_release", "tegrastats"],
+                          "Install Paddle for Jetson from the Paddle Inference Jetpack builds that match "
+                          "this L4T release (paddle-inference docs, 'Install on Jetson'); the desktop "
+                          "paddlepaddle-gpu wheels have no code for Tegra GPUs."),
+                      severity=Severity.INFO)
     elif kind == "LibraryNotFound":
         if pci:
             yield finding("PD301", f"{pci} NVIDIA GPU(s) on the PCI bus but no NVIDIA driver "
@@ -145,6 +156,9 @@ def summarize(facts, options):
     if not nvml:
         return "skipped", f"NVML probe unavailable: {F.reason(facts, 'nvml')}"
     if nvml.get("status") != "ok":
+        tegra = F.get(facts, "driver_libs", "tegra_release")
+        if tegra:
+            return "ok", f"Jetson/Tegra device ({tegra}); no NVML on Tegra"
         return "ok", f"no NVIDIA driver ({nvml.get('error_kind') or nvml.get('error')})"
     gpus = F.nvml_gpus(facts)
     names = {}

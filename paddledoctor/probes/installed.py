@@ -213,3 +213,49 @@ def probe_cuda_libraries() -> dict:
         except (OSError, subprocess.SubprocessError):
             pass
     return found
+
+
+def probe_cuda_runtime(paddle) -> dict | Unavailable:
+    """Where this Paddle's own dlopen would find cuBLAS and the CUDA runtime, by its build's rules
+    (paddle/phi/backends/dynload/dynamic_loader.cc): a wheel built WITH_PIP_CUDA_LIBRARIES (3.x)
+    loads the versioned ``libcublas.so.<major>`` / ``libcudart.so.<major>`` from pip's
+    ``nvidia/*/lib`` first, then the loader's path; other builds (2.x) dlopen the unversioned
+    ``libcublas.so`` through LD_LIBRARY_PATH, the loader cache and the default folders, and link
+    the CUDA runtime statically (the 2.6.2 wheel's libphi.so needs no libcudart)."""
+    from .loader import find_library
+    vf = paddle.get("version_file") if isinstance(paddle, dict) else None
+    if not isinstance(vf, dict):
+        return Unavailable("no version file read")
+    cuda = str(vf.get("cuda_version") or "")
+    if not re.match(r"^\d+\.\d+", cuda):
+        return Unavailable("not a CUDA build")
+    if not sys.platform.startswith("linux"):
+        return Unavailable(f"the library search is implemented for Linux; this is {sys.platform}")
+    major = cuda.split(".")[0]
+    pip_build = vf.get("with_pip_cuda_libraries") == "ON"
+    wanted = ({"cublas": (f"libcublas.so.{major}", "cublas"),
+               "cudart": (f"libcudart.so.{major}", "cuda_runtime")} if pip_build
+              else {"cublas": ("libcublas.so", None)})
+    out: dict = {"cuda_major": major, "pip_build": pip_build, "libraries": {}}
+    for lib, (soname, pip_dir) in wanted.items():
+        entry = {"soname": soname, "path": None, "how": "not found"}
+        if pip_dir:
+            for site in _site_dirs():
+                p = Path(site, "nvidia", pip_dir, "lib", soname)
+                if p.is_file():
+                    entry.update(path=str(p), how="pip")
+                    break
+        if entry["path"] is None:
+            entry["path"], entry["how"] = find_library(soname)
+        if entry["path"]:
+            real = os.path.basename(os.path.realpath(entry["path"]))
+            m = re.match(re.escape(soname.split(".so")[0]) + r"\.so\.(\d+)", real)
+            entry["resolved"] = real
+            entry["major"] = m.group(1) if m else None
+        if entry["path"] is None and not pip_dir:
+            # what is there under another name: pip's versioned copy, the toolkit's files
+            entry["versioned_copies"] = [
+                str(p) for site in _site_dirs()
+                for p in sorted(Path(site, "nvidia", "cublas", "lib").glob(f"libcublas.so.{major}*"))][:4]
+        out["libraries"][lib] = entry
+    return out

@@ -174,3 +174,56 @@ class Loader:
             if os.path.isfile(p) and self._fits(p):
                 return p, "default folder"
         return None, "not found"
+
+
+# Where the NVIDIA driver's user-space libraries live besides the loader's own search: WSL2 mounts
+# them at /usr/lib/wsl/lib (microsoft/WSL docs, "CUDA on WSL"); the NVIDIA Container Toolkit mounts
+# them into the container's library folders and runs ldconfig (libnvidia-container).
+WSL_LIB = "/usr/lib/wsl/lib"
+TEGRA_RELEASE = "/etc/nv_tegra_release"  # L4T (Jetson); Tegra has no NVML
+
+
+def probe_driver_library(root: str = "/") -> dict:
+    """Whether the loader would find the driver's libcuda.so.1 (every CUDA program needs it), and
+    the signs of where the GPU should come from: /dev/nvidia* nodes, WSL2's /dev/dxg and driver
+    folder, a Jetson's Tegra release. ``root`` is for tests only."""
+    def at(path: str) -> str:
+        return os.path.join(root, path.lstrip("/")) if root != "/" else path
+
+    out: dict = {"name": "libcuda.so.1"}
+    if not sys.platform.startswith("linux"):
+        out["unavailable"] = f"the loader search is implemented for Linux; this is {sys.platform}"
+        return out
+    try:
+        with ELFFile(os.path.realpath(sys.executable)) as e:
+            bits, machine = e.bits, e.e_machine
+    except (OSError, ELFError) as exc:
+        out["unavailable"] = f"cannot read the interpreter's ELF header: {exc}"
+        return out
+    loader = Loader(bits, machine)
+    path, how = loader.find("libcuda.so.1", at("/usr/lib"), [], [])
+    out.update(path=path, how=how, cache=loader.cache_source)
+    try:
+        out["dev_nvidia"] = sorted(n for n in os.listdir(at("/dev")) if n.startswith("nvidia"))[:16]
+    except OSError:
+        out["dev_nvidia"] = []
+    out["wsl"] = os.path.exists(at("/dev/dxg")) or os.path.isdir(at(WSL_LIB))
+    if out["wsl"]:
+        out["wsl_lib_has_libcuda"] = os.path.isfile(os.path.join(at(WSL_LIB), "libcuda.so.1"))
+    try:
+        with open(at(TEGRA_RELEASE), errors="replace") as f:
+            out["tegra_release"] = f.readline(200).strip().lstrip("# ")
+    except OSError:
+        pass
+    return out
+
+
+def find_library(name: str, ld_library_path: str | None = None) -> tuple[str | None, str]:
+    """(path, how) where ld.so would find ``name`` for an object without RPATH/RUNPATH (what a
+    dlopen of a bare name from Paddle's libraries does), for this interpreter's ELF class."""
+    try:
+        with ELFFile(os.path.realpath(sys.executable)) as e:
+            bits, machine = e.bits, e.e_machine
+    except (OSError, ELFError):
+        return None, "unknown (cannot read the interpreter's ELF header)"
+    return Loader(bits, machine, ld_library_path=ld_library_path).find(name, "/", [], [])

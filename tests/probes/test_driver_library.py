@@ -1,0 +1,57 @@
+"""The driver's user-space side as the loader sees it: libcuda.so.1 (PD211), WSL2's driver folder and
+a Jetson's Tegra release (PD308). Device trees are built under tmp_path (synthesized); the loader
+search itself is the real one of this machine."""
+
+from __future__ import annotations
+
+from paddledoctor import doctor
+from paddledoctor.probes import loader
+
+
+def tree(tmp_path, files):
+    for rel, text in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return str(tmp_path)
+
+
+def test_a_jetson_is_recognised_by_its_tegra_release(tmp_path):
+    root = tree(tmp_path, {"etc/nv_tegra_release":
+                           "# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref\n", "dev/null": ""})
+    d = loader.probe_driver_library(root)
+    assert d["tegra_release"].startswith("R35 (release), REVISION: 4.1")
+    assert d["dev_nvidia"] == [] and d["wsl"] is False
+
+
+def test_wsl2_is_recognised_with_or_without_its_libcuda(tmp_path):
+    root = tree(tmp_path, {"dev/dxg": "", "usr/lib/wsl/lib/libcuda.so.1": ""})
+    d = loader.probe_driver_library(root)
+    assert d["wsl"] is True and d["wsl_lib_has_libcuda"] is True
+    (tmp_path / "usr/lib/wsl/lib/libcuda.so.1").unlink()
+    assert loader.probe_driver_library(root)["wsl_lib_has_libcuda"] is False
+
+
+def test_device_nodes_are_listed(tmp_path):
+    root = tree(tmp_path, {"dev/nvidia0": "", "dev/nvidiactl": "", "dev/nvidia-uvm": "", "dev/sda": ""})
+    assert loader.probe_driver_library(root)["dev_nvidia"] == ["nvidia-uvm", "nvidia0", "nvidiactl"]
+
+
+def _facts(tegra=None, gpu_build=True):
+    vf = {"full_version": "2.6.2", "cuda_version": "11.8" if gpu_build else "False",
+          "cudnn_version": "8.6.0" if gpu_build else "False"}
+    return {"paddle": {"version_file": vf},
+            "nvml": {"status": "error", "error_kind": "LibraryNotFound",
+                     "error": "NVML Shared Library Not Found"},
+            "driver_libs": {"name": "libcuda.so.1", "path": None, "how": "not found",
+                            "dev_nvidia": [], "wsl": False,
+                            **({"tegra_release": tegra} if tegra else {})}}
+
+
+def test_pd308_on_a_jetson_and_not_pd300(tmp_path):
+    # hand-made facts: no Jetson here; the probe's side is tested on a device tree above
+    codes = {f.code for f in doctor.diagnose(_facts(tegra="R35 (release), REVISION: 4.1")).findings}
+    assert "PD308" in codes and "PD300" not in codes and "PD211" not in codes
+    # the wrong case: the same machine without a Tegra release is a machine without a driver
+    codes = {f.code for f in doctor.diagnose(_facts()).findings}
+    assert "PD308" not in codes and "PD300" in codes
