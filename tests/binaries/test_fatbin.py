@@ -221,3 +221,39 @@ def test_elf_section_views_are_released(tmp_path):
     elf.close()
     with pytest.raises(ValueError):
         view[0]
+
+
+def _torch_cuda_wheel():
+    """A CUDA build of torch as a wheel file on this machine's disk (torch 2.14.1+cu130 lies in
+    the local package folder here), or PADDLEDOCTOR_TORCH_CUDA_WHEEL."""
+    found = [os.environ.get("PADDLEDOCTOR_TORCH_CUDA_WHEEL", "")]
+    found += sorted(glob.glob("/opt/pypi-more/files/torch-2.1[4-9]*-manylinux*_x86_64.whl"))
+    return next((p for p in found if p and os.path.isfile(p)), None)
+
+
+def test_the_reader_finds_torchs_own_arch_list_in_the_real_libtorch_cuda():
+    """Real CUDA binaries the doctor's authors did not build: the CUDA build of torch. The arch list
+    torch reports (torch.cuda.get_arch_list(), compiled into libtorch_python.so as the string
+    torch._C._cuda_getArchFlags() returns) must be the build set the reader finds in
+    libtorch_cuda.so, without importing torch (no GPU here, nor its nvidia-* wheels)."""
+    import re
+    import zipfile
+    wheel = _torch_cuda_wheel()
+    if not wheel:
+        pytest.skip("no CUDA build of torch on this disk (set PADDLEDOCTOR_TORCH_CUDA_WHEEL)")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "paddledoctor-tests"
+    target = cache / Path(wheel).stem
+    names = ["torch/lib/libtorch_cuda.so", "torch/lib/libtorch_python.so"]
+    if not all((target / n).is_file() for n in names):
+        with zipfile.ZipFile(wheel) as z:
+            for n in names:
+                z.extract(n, target)
+    flags_text = (target / names[1]).read_bytes()
+    m = re.search(rb"\x00((?:sm|compute)_\d+[af]?(?: (?:sm|compute)_\d+[af]?){2,})\x00", flags_text)
+    assert m, "torch's arch flags string not found in libtorch_python.so"
+    flags = m.group(1).decode().split()
+    want_sass = sorted({int(re.sub(r"\D", "", f)) for f in flags if f.startswith("sm_")})
+    want_ptx = sorted({int(re.sub(r"\D", "", f)) for f in flags if f.startswith("compute_")})
+    r = read_library(target / names[0])
+    assert r["sass"] == want_sass and r["ptx"] == want_ptx, (r["sass"], r["ptx"], flags)
+    assert r["entries"] > 1000  # the whole library was read, not its first container
