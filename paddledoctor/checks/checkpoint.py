@@ -263,7 +263,8 @@ def _size(n: float) -> str:
 # --- a training job's checkpoint folder (facts["inspect"]["folders"], inspect/folders.py) ------
 
 LAYOUT_TITLES = {"paddlenlp-trainer": "PaddleNLP/PaddleFormers Trainer", "paddleocr": "PaddleOCR",
-                 "paddleseg": "PaddleSeg", "paddle-save": "paddle.save pairs (PaddleDetection, hapi)"}
+                 "paddleseg": "PaddleSeg", "paddle-save": "paddle.save pairs (PaddleDetection, hapi)",
+                 "paddle-distributed-checkpoint": "paddle.distributed.checkpoint (save_state_dict)"}
 
 
 def _folders(facts: dict) -> list[dict]:

@@ -20,12 +20,18 @@ Layouts, from the frameworks' own save code:
   ``best_model/model.pdparams``.
 - PaddleDetection (``ppdet/utils/checkpoint.py`` ``save_model``) and hapi ``Model.save``:
   ``<name>.pdparams`` + ``<name>.pdopt`` pairs (``<epoch>``, ``model_final``, ``best_model``).
+- ``paddle.distributed.checkpoint.save_state_dict`` (``python/paddle/distributed/checkpoint/
+  save_state_dict.py``; ``flex_checkpoint/dcp`` in 3.3): ``<rank>_<n>.distcp`` shards (paddle.save
+  pickles of each rank's tensors) and ``<n>.metadata`` (a pickle of ``Metadata`` whose
+  ``storage_metadata`` names the shard file of every tensor piece). The metadata's shard names are
+  read from its opcode stream (``pickletools.genops``: decoded, never executed).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickletools
 import re
 
 MAX_ENTRIES = 10_000        # names listed per folder before the scan stops (a budget, said)
@@ -151,6 +157,51 @@ def _trainer_state(path: str) -> dict:
     return {"path": path, "global_step": doc.get("global_step"), "epoch": doc.get("epoch")}
 
 
+MAX_METADATA_BYTES = 64 << 20
+DISTCP = re.compile(r"^\d+_\d+\.distcp$")
+METADATA = re.compile(r"^\d+\.metadata$")
+
+
+def _metadata_shards(path: str) -> tuple[list[str], str | None]:
+    """The ``*.distcp`` names a distributed checkpoint's metadata pickle refers to, from its opcode
+    stream only (nothing is executed, no global is resolved); and an error where it is unreadable."""
+    try:
+        if os.path.getsize(path) > MAX_METADATA_BYTES:
+            return [], f"larger than {MAX_METADATA_BYTES >> 20} MiB: not read"
+        with open(path, "rb") as f:
+            data = f.read(MAX_METADATA_BYTES)
+        names = set()
+        for op, arg, _pos in pickletools.genops(data):
+            if isinstance(arg, str) and DISTCP.match(arg):
+                names.add(arg)
+        return sorted(names), None
+    except (OSError, ValueError, EOFError) as exc:
+        return [], f"{type(exc).__name__}: {exc}"
+
+
+def _dcp_unit(folder: str, name: str, here: list[str]) -> dict:
+    unit: dict = {"name": name, "path": folder, "layout": "paddle-distributed-checkpoint",
+                  "step": _step_of(os.path.basename(folder)), "files": {}, "missing": [],
+                  "indexes": [], "optional_missing": []}
+    shards = [n for n in here if DISTCP.match(n)]
+    metas = [n for n in here if METADATA.match(n)]
+    if not metas:
+        unit["missing"].append("0.metadata")
+    named: set = set()
+    for m in metas:
+        names, error = _metadata_shards(os.path.join(folder, m))
+        index = {"path": os.path.join(folder, m), "role": "model", "shards": names,
+                 "tensors": None, "missing": [n for n in names if n not in shards]}
+        if error:
+            index["error"] = error
+        unit["indexes"].append(index)
+        named.update(names)
+    unit["files"]["model"] = [os.path.join(folder, n) for n in shards]
+    if not shards:
+        unit["missing"].append("*.distcp")
+    return unit
+
+
 def _pair_unit(folder: str, stem: str, layout: str, name: str | None = None) -> dict:
     base = os.path.join(folder, stem)
     unit: dict = {"name": name or stem, "path": base, "layout": layout, "step": _step_of(stem),
@@ -181,6 +232,9 @@ def scan_folder(path: str) -> dict:
 
     def folder_units(folder: str, prefix: str = "") -> None:
         here = _listdir(folder)
+        if any(DISTCP.match(n) or METADATA.match(n) for n in here):
+            units.append(_dcp_unit(folder, prefix or os.path.basename(folder), here))
+            return
         if "trainer_state.json" in here or "model_state.pdparams" in here or \
                 "model_state.pdparams.index.json" in here:
             units.append(_trainer_unit(folder, prefix or os.path.basename(folder)))

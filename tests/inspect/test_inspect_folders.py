@@ -164,3 +164,21 @@ def test_cli_text_names_the_checkpoint(folder):
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "INFO PD813 Resume from checkpoint-300" in out.stdout
+
+
+def test_a_distributed_checkpoint_written_by_paddle_is_read_through_its_metadata(folder):
+    report, by = verdict(folder / "dcp")
+    assert set(by) == {"PD813"}, [f.title for f in report.findings]
+    assert by["PD813"].evidence["checkpoint"].endswith("step_200")
+    unit = report.facts["inspect"]["folders"][0]["checkpoints"][-1]
+    assert unit["layout"] == "paddle-distributed-checkpoint"
+    assert unit["indexes"][0]["shards"] == ["0_0.distcp"]  # named by Paddle's own metadata pickle
+
+
+def test_a_distributed_checkpoint_without_its_shard_or_metadata_is_broken(folder):
+    (folder / "dcp" / "step_200" / "0_0.distcp").unlink()
+    (folder / "dcp" / "step_100" / "0.metadata").unlink()
+    report, by = verdict(folder / "dcp")
+    assert "PD811" in by and "0_0.distcp" in " ".join(by["PD811"].evidence["faults"])
+    assert "missing 0.metadata" in by["PD812"].title + " ".join(by["PD812"].evidence.get("faults", []))
+    assert report.exit_code() == 1

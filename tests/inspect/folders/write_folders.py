@@ -116,7 +116,18 @@ def write_ocr():
                best_model_dict=best, epoch=2, global_step=20)
 
 
+def write_dcp():
+    """paddle.distributed.checkpoint.save_state_dict, by Paddle itself (one process: rank 0), at
+    two steps: dcp/step_100/ and dcp/step_200/ ({rank}_{n}.distcp + {n}.metadata)."""
+    import paddle.distributed as dist
+    model, opt, _ = trained()
+    for step in (100, 200):
+        state = dict(model.state_dict())
+        dist.save_state_dict(state, os.path.join(OUT, "dcp", f"step_{step}"))
+
+
 if __name__ == "__main__":
+    write_dcp()
     write_trainer()
     write_seg()
     write_ocr()
