@@ -98,7 +98,8 @@ def cudnn_loadable(facts, options):
         yield finding("PD203", f"Paddle could not load cuDNN: {said}",
                       {"paddle_cudnn": b["cudnn"], "error": runtime_reason,
                        "cudnn_runtime": runtime}, fix)
-    elif found is not None and not found and not pip_cudnn:
+    elif found is not None and not found and not pip_cudnn and not (
+            isinstance(runtime, (int, float)) and runtime > 0):  # loaded from where we did not look
         yield finding("PD203", f"No cuDNN library found (this Paddle needs cuDNN {b['cudnn']})",
                       {"paddle_cudnn": b["cudnn"],
                        "searched": "pip nvidia-cudnn-*, LD_LIBRARY_PATH, ldconfig -p, /usr/local/cuda"},

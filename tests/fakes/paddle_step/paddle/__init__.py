@@ -6,6 +6,11 @@ step uses, with a tiny numpy autograd. FAKE_PADDLE_STEP picks how the step on a 
   segv          the forward pass kills the interpreter with SIGSEGV
   wrong         the optimizer step is silently off (as a broken kernel would be)
   raise         the forward pass raises, as a kernel that is missing for the device does
+FAKE_PADDLE_BAD_DEVICE (e.g. gpu:1) limits that behaviour to one device; the others are right.
+
+The same code serves tests/fakes/paddle_gpu (a symlink to this file), whose version file is a GPU
+build's (CUDA 12.6): then it reports FAKE_PADDLE_GPUS devices (default 2, A100s), each with its own
+step, so the doctor's GPU branch runs. SYNTHESIZED, test-only.
 """
 
 import os
@@ -28,6 +33,9 @@ _device = "cpu"
 
 
 def _misbehave():
+    bad = os.environ.get("FAKE_PADDLE_BAD_DEVICE")
+    if bad and bad != _device:
+        return
     if MODE == "hang":
         while True:
             time.sleep(3600)
@@ -39,8 +47,11 @@ def _misbehave():
         raise RuntimeError(f"(PreconditionNotMet) fake kernel 'matmul' is not registered for {_device}")
 
 
+_GPU_BUILD = version.cuda_version not in (None, "False", "")
+
+
 def is_compiled_with_cuda():
-    return False
+    return _GPU_BUILD
 
 
 def is_compiled_with_rocm():
@@ -123,12 +134,14 @@ def _conv2d(x, weight, **_):
 
 class _SGD:
     def __init__(self, learning_rate, parameters):
-        self.lr = learning_rate * (1.5 if MODE == "wrong" else 1.0)
+        self.lr = learning_rate
         self.parameters = parameters
 
     def step(self):
+        bad = os.environ.get("FAKE_PADDLE_BAD_DEVICE")
+        lr = self.lr * (1.5 if MODE == "wrong" and (not bad or bad == _device) else 1.0)
         for p in self.parameters:
-            p.value = p.value - self.lr * p.grad.value
+            p.value = p.value - lr * p.grad.value
 
 
 class _Namespace:
@@ -138,5 +151,26 @@ class _Namespace:
 
 nn = _Namespace(Linear=_Linear, functional=_Namespace(conv2d=_conv2d))
 optimizer = _Namespace(SGD=_SGD)
-device = _Namespace(get_cudnn_version=lambda: None,
-                    cuda=_Namespace(device_count=lambda: 0, get_device_properties=None))
+
+def _device_count():
+    return int(os.environ.get("FAKE_PADDLE_GPUS", "2")) if _GPU_BUILD else 0
+
+
+def _properties(i):
+    if not 0 <= i < _device_count():
+        raise ValueError(f"(InvalidArgument) Device id must be less than GPU count, but received id is: {i}")
+    return _Namespace(name="NVIDIA A100-SXM4-80GB", major=8, minor=0, total_memory=80 << 30)
+
+
+def _cudnn_version():
+    """As Paddle's get_cudnn_version: CUDNN_VERSION, major*1000+minor*100+patch before cuDNN 9 and
+    major*10000+minor*100+patch from 9 on."""
+    if not _GPU_BUILD:
+        return None
+    major, minor, patch = (int(x) for x in version.cudnn_version.split("."))
+    return major * (10000 if major >= 9 else 1000) + minor * 100 + patch
+
+
+device = _Namespace(get_cudnn_version=_cudnn_version,
+                    cuda=_Namespace(device_count=_device_count, get_device_properties=_properties))
+base = _Namespace(core=_Namespace(is_compiled_with_nccl=lambda: _GPU_BUILD))

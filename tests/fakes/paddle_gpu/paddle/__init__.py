@@ -1,0 +1,1 @@
+../../paddle_step/paddle/__init__.py
