@@ -6,7 +6,9 @@ the finding code ``paddledoctor check`` (or ``inspect``/``fleet``) raises where 
 file shows the same problem, so ``explain LOG --check`` can say whether it is still there;
 ``source`` is where the text comes from. ``supersedes`` names rows that the same failure also
 prints and that would mislead on their own (``paddle.load`` tries several readers on a truncated
-file, and the later readers' complaints are noise).
+file, and the later readers' complaints are noise). ``context`` holds patterns that must all occur
+somewhere in the same log for the row to count: where one message has several causes, the
+surrounding lines (a CPU's flags, a ``pip list``, the module that failed to load) decide which.
 """
 
 from __future__ import annotations
@@ -26,10 +28,17 @@ class ErrorPattern:
     fix: str
     source: str
     supersedes: tuple = ()
+    context: tuple = ()
     regex: re.Pattern = field(init=False, repr=False, compare=False)
+    context_regexes: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
+        object.__setattr__(self, "context_regexes",
+                           tuple(re.compile(c, re.IGNORECASE | re.MULTILINE) for c in self.context))
+
+    def context_holds(self, text: str) -> bool:
+        return all(c.search(text) for c in self.context_regexes)
 
 
 PATTERNS = [
@@ -95,6 +104,8 @@ PATTERNS = [
         "Upgrade the driver, or install the `paddlepaddle-gpu` variant built for an older CUDA "
         "(`paddledoctor check` picks the newest one this driver supports).",
         "CUDA Runtime API, cudaErrorInsufficientDriver (35); Paddle prints it as `CUDA error(35)`",
+        # the GPU count is 0 because the driver refused the runtime: the warnings are its echo
+        supersedes=("run-check-cuda-not-set", "no-gpu-found-in-runtime"),
     ),
     ErrorPattern(
         "forward-compat-unsupported",
@@ -293,13 +304,15 @@ PATTERNS = [
     ),
     ErrorPattern(
         "run-check-cuda-not-set",
-        r"You are using GPU version Paddle,? but your CUDA device is not set properly",
+        r"You are using GPU version Paddle(?: Fluid)?,? but your CUDA device is not set properly",
         "PD209",
         "paddle.utils.run_check() found the GPU build of Paddle but no usable CUDA device: the "
         "driver is missing or not reachable (libcuda.so.1, PD211), CUDA_VISIBLE_DEVICES hides the "
         "GPUs, or the container has no GPU passed through.",
         "`paddledoctor check` names which: it reads NVML, libcuda.so.1 and CUDA_VISIBLE_DEVICES.",
-        PADDLE + "python/paddle/utils/install_check.py (run_check)",
+        PADDLE + "python/paddle/base/framework.py (_current_expected_place); "
+                 "python/paddle/fluid/install_check.py (1.8: 'GPU version Paddle Fluid, But Your CUDA "
+                 "Device is not set properly')",
     ),
     ErrorPattern(
         "no-gpu-found-in-runtime",
@@ -417,6 +430,7 @@ PATTERNS = [
         "Install the Visual C++ 2015-2022 Redistributable (x64); for the GPU build put the CUDA "
         "bin folder on PATH.",
         "CPython's Windows loader (DLL load failed); github.com/PaddlePaddle/PaddleX/issues/4285",
+        supersedes=("windows-dll-load-failed-paddle-core",),
     ),
     ErrorPattern(
         "windows-cudnn-dll",
@@ -436,7 +450,7 @@ PATTERNS = [
     ),
     ErrorPattern(
         "glibc-not-found",
-        r"version `(?:GLIBC|GLIBCXX|CXXABI)_[\d.]+' not found",
+        r"version [`'‘’]?(?:GLIBC|GLIBCXX|CXXABI)_[\d.]+[`'‘’]? not found",
         "PD110",
         "The host's C/C++ runtime is older than the wheel needs (CentOS 7's glibc 2.17 and GCC 4.8 "
         "libstdc++ are the usual case).",
@@ -454,11 +468,11 @@ PATTERNS = [
     ),
     ErrorPattern(
         "protobuf-descriptors",
-        r"Descriptors cannot be created directly",
+        r"Descriptors cannot (?:not )?be created directly",
         "PD113",
         "protobuf 4 or newer with Paddle protos generated for protobuf 3 (older Paddle releases).",
         "`python -m pip install 'protobuf>=3.20.2,<4'`, or upgrade Paddle.",
-        "protobuf's own message (google/protobuf/descriptor.py)",
+        "protobuf's own message (google/protobuf/descriptor.py; 4.21.0-4.21.x print 'cannot not')",
     ),
     ErrorPattern(
         "numpy-alias-removed",
@@ -567,6 +581,87 @@ PATTERNS = [
         "ld.so's message for a self-built wheel",
         supersedes=("undefined-symbol-in-paddle",),
     ),
+    # --- #14 corpus: general shapes that real tickets showed the table missing ------------------
+    ErrorPattern(
+        "cuda-runtime-so-missing",
+        # ld.so's own words when libpaddle.so's DT_NEEDED CUDA runtime is not on the loader's path
+        r"lib(?:cudart|cublas|cublasLt|cusolver|cusparse|curand|cufft|nvrtc|nvJitLink|cupti)\.so[\d.]*: "
+        r"cannot open shared object file",
+        "PD210",
+        "The CUDA runtime library this Paddle wheel links (libcudart, cuBLAS, ...) is not on the "
+        "loader's path: the wheel was built for a CUDA the machine does not have, or the CUDA "
+        "libraries (a conda env's lib/, /usr/local/cuda/lib64) are not on LD_LIBRARY_PATH. The "
+        "driver is not the cause.",
+        "Install the wheel for the CUDA you have (`paddledoctor check` names it), or put the "
+        "folder holding the library on LD_LIBRARY_PATH (`export LD_LIBRARY_PATH=$CONDA_PREFIX/lib`).",
+        "ld.so's message when " + PADDLE + "python/paddle/base/core.py imports libpaddle",
+    ),
+    ErrorPattern(
+        "cudnn-so-missing",
+        r"libcudnn(?:_\w+)?\.so[\d.]*: cannot open shared object file|"
+        r"Could not load library libcudnn\w*\.so",
+        "PD203",
+        "The cuDNN library is not on the loader's path (ld.so or cuDNN's own loader could not open "
+        "libcudnn*.so).",
+        "Install the cuDNN of the build's version (`pip install nvidia-cudnn-cu12` for the pip-CUDA "
+        "wheels) or add its folder to LD_LIBRARY_PATH.",
+        "ld.so's message; cuDNN 8's sublibrary loader ('Could not load library libcudnn_ops_infer.so.8')",
+    ),
+    ErrorPattern(
+        "windows-dll-load-failed-paddle-core",
+        # Python 3.7 and older print "DLL load failed: <reason>" without the module's name; it is
+        # Paddle's when the traceback shows Paddle's core importing its extension
+        r"DLL load failed(?::| while importing)",
+        "PD130",
+        "Windows could not load Paddle's compiled core (core_avx.pyd / libpaddle.pyd) or a DLL it "
+        "needs: the Visual C++ runtime, the CPU's AVX, or the CUDA/cuDNN/MKL DLLs on PATH.",
+        "Install the Visual C++ 2015-2022 Redistributable (x64); for the GPU build put the CUDA "
+        "bin folder on PATH; try the openblas/noavx wheel where the CPU is old.",
+        PADDLE + "python/paddle/fluid/core.py (1.x: `from .core_avx import *`); CPython's Windows "
+        "loader",
+        context=(r"core_(?:no)?avx|libpaddle|paddle[\\/](?:fluid|base)[\\/]core\.py",),
+    ),
+    ErrorPattern(
+        "toolkit-check-gpu-cpu-build",
+        r"You are using paddlepaddle cpu version! Please try to install paddlepaddle-gpu",
+        "PD101",
+        "A toolkit (PaddleClas, PaddleDetection, PaddleSeg) was asked to use the GPU but the Paddle "
+        "it imports is the CPU build.",
+        "Install `paddlepaddle-gpu` for your driver (`paddledoctor check` prints the command), or "
+        "run with the GPU option off.",
+        "github.com/PaddlePaddle/PaddleClas ppcls/utils/check.py and "
+        "github.com/PaddlePaddle/PaddleDetection ppdet/utils/check.py (check_gpu)",
+    ),
+    ErrorPattern(
+        "both-paddle-distributions-listed",
+        # a `pip list` in the same text shows both distributions, and Paddle acts as the CPU build:
+        # the CPU package's files were installed over the GPU one's (or the reverse)
+        r"^\s*paddlepaddle-gpu\s+\d[\w.]*\s*$",
+        "PD102",
+        "Both `paddlepaddle` and `paddlepaddle-gpu` are installed: they share the `paddle` package, "
+        "so whichever was installed last wins, here the CPU build.",
+        "`python -m pip uninstall -y paddlepaddle paddlepaddle-gpu`, then install the one you need "
+        "(`paddledoctor check` prints the command).",
+        "pip's `pip list` layout; github.com/PaddlePaddle/PaddleClas/issues/268",
+        supersedes=("toolkit-check-gpu-cpu-build", "not-compiled-with-cuda",
+                    "set-device-gpu-on-cpu-build"),
+        context=(r"^\s*paddlepaddle\s+\d[\w.]*\s*$",
+                 r"You are using paddlepaddle cpu version|not compiled with CUDA|compiled without CUDA"),
+    ),
+    ErrorPattern(
+        "illegal-instruction-flags-without-avx",
+        r"Illegal instruction|SIGILL",
+        "PD401",
+        "The CPU met an instruction it does not have, and the CPU flags in the same text have no "
+        "AVX: PaddlePaddle's x86-64 wheels need AVX (old or virtualised CPUs, QEMU's default CPU "
+        "model, lack it).",
+        "Run on a CPU with AVX, or pass the host CPU through to the VM (`-cpu host` in QEMU/KVM, "
+        "'host-passthrough' in libvirt).",
+        "the kernel's 'Illegal instruction'; /proc/cpuinfo and lscpu flag lists",
+        supersedes=("illegal-instruction",),
+        # a flags line (fpu ... sse2 ...) that names no avx
+        context=(r"^(?=.*\bfpu\b)(?=.*\bsse2\b)(?!.*\bavx).*$",),
+    ),
 ]
 
 BY_ID = {p.id: p for p in PATTERNS}
@@ -597,6 +692,7 @@ def scan(text: str) -> list[Match]:
                 # Show the error line itself rather than the `raise ...` source line before it.
                 if ERROR_LINE.match(line) and not ERROR_LINE.match(match.line):
                     match.line_number, match.line = number, line.strip()[:300]
+    found = {k: m for k, m in found.items() if m.pattern.context_holds(text)}
     superseded = {s for m in found.values() for s in m.pattern.supersedes}
     # Generic rows give way to a specific one with the same code.
     if "set-device-gpu-on-cpu-build" in found:
