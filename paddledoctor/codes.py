@@ -109,6 +109,8 @@ _TABLE = [
     Code("PD505", "ops", E, "Paddle crashed, hung or failed while reading its build or devices"),
     Code("PD506", "ops", E, "The GPU ran out of memory in the job itself (batch or model too large)", since="0.2.0"),
     # -- tickets (#14): PD507-PD519 --
+    Code("PD507", "ops", E, "CUDA failed with an unknown error: the driver or the GPU is in a bad state", since="0.2.0"),
+    Code("PD508", "ops", E, "cuBLAS could not be initialised on the GPU", since="0.2.0"),
     # -- end ops --
     # the user's stated requirements
     Code("PD601", "requirements", E, "A GPU is required but none is usable"),

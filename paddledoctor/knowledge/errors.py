@@ -7,8 +7,9 @@ file shows the same problem, so ``explain LOG --check`` can say whether it is st
 ``source`` is where the text comes from. ``supersedes`` names rows that the same failure also
 prints and that would mislead on their own (``paddle.load`` tries several readers on a truncated
 file, and the later readers' complaints are noise). ``context`` holds patterns that must all occur
-somewhere in the same log for the row to count: where one message has several causes, the
-surrounding lines (a CPU's flags, a ``pip list``, the module that failed to load) decide which.
+somewhere in the same log for the row to count, and ``unless`` patterns none of which may occur:
+where one message has several causes, the surrounding lines (a CPU's flags, a ``pip list``, the
+module that failed to load, a GPU that was initialised after all) decide which.
 """
 
 from __future__ import annotations
@@ -29,16 +30,21 @@ class ErrorPattern:
     source: str
     supersedes: tuple = ()
     context: tuple = ()
+    unless: tuple = ()
     regex: re.Pattern = field(init=False, repr=False, compare=False)
     context_regexes: tuple = field(init=False, repr=False, compare=False)
+    unless_regexes: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
         object.__setattr__(self, "context_regexes",
                            tuple(re.compile(c, re.IGNORECASE | re.MULTILINE) for c in self.context))
+        object.__setattr__(self, "unless_regexes",
+                           tuple(re.compile(c, re.IGNORECASE | re.MULTILINE) for c in self.unless))
 
     def context_holds(self, text: str) -> bool:
-        return all(c.search(text) for c in self.context_regexes)
+        return (all(c.search(text) for c in self.context_regexes)
+                and not any(u.search(text) for u in self.unless_regexes))
 
 
 PATTERNS = [
@@ -393,7 +399,11 @@ PATTERNS = [
         "The NVIDIA driver's libcuda.so.1 is not reachable: no driver, or a container started "
         "without the NVIDIA runtime. (On WSL2 a libcuda warning followed by GPU work is harmless.)",
         "Start the container with `--gpus all`; on WSL2 keep /usr/lib/wsl/lib on the library path.",
-        PADDLE + "paddle/phi/backends/dynload/dynamic_loader.cc (GetCUDADsoHandle)",
+        PADDLE + "paddle/phi/backends/dynload/dynamic_loader.cc (GetCUDADsoHandle); "
+                 "github.com/PaddlePaddle/Paddle/issues/78917 (WSL2: the warning, then GPU work)",
+        # Paddle notes each GPU it initialised (gpu_resources.cc / device_context.cc): the driver
+        # was found after all (WSL2 loads /usr/lib/wsl/lib/libcuda.so.1), the warning is noise
+        unless=(r"Please NOTE: device: \d+, (?:GPU Compute Capability|CUDA Capability)",),
     ),
     ErrorPattern(
         "no-space-left",
@@ -662,6 +672,57 @@ PATTERNS = [
         # a flags line (fpu ... sse2 ...) that names no avx
         context=(r"^(?=.*\bfpu\b)(?=.*\bsse2\b)(?!.*\bavx).*$",),
     ),
+    ErrorPattern(
+        "cuda-unknown-error",
+        # cudaErrorUnknown is 999 since CUDA 10.1 and was 30 before it (Paddle 1.x on CUDA 9/10.0)
+        r"cudaErrorUnknown|(?:CUDA|Cuda) error\((?:999|30)\),? unknown error",
+        "PD507",
+        "CUDA itself failed with an unknown error: the driver or the GPU is in a bad state (after a "
+        "suspend/resume, a driver update without reboot, a GPU fault, or a process stuck on the "
+        "GPU). The Paddle install is not the cause.",
+        "Look at `nvidia-smi` and `dmesg | grep -i xid`; end processes stuck on the GPU, reload "
+        "the unified-memory module (`sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm`) or reboot.",
+        "CUDA Runtime API, cudaErrorUnknown = 999 (30 before CUDA 10.1); " + PADDLE +
+        "paddle/phi/backends/gpu/cuda/cuda_info.cc (GetGPUDeviceCount)",
+        # the device count failed: the no-GPU warnings are its echo
+        supersedes=("run-check-cuda-not-set", "no-gpu-found-in-runtime"),
+    ),
+    ErrorPattern(
+        "cublas-not-initialized",
+        r"CUBLAS_STATUS_NOT_INITIALIZED|cublas status\]: not initialized",
+        "PD508",
+        "cuBLAS could not create its handle, at the first matrix multiply: the CUDA runtime and "
+        "cuBLAS do not fit this GPU or driver (an old CUDA 10.x stack on a newer GPU, mixed CUDA "
+        "installs on the library path), or the GPU had no memory left for the handle.",
+        "Run `paddledoctor check` (it compares the build's CUDA with the driver and the GPU); "
+        "install the wheel for your driver's CUDA and remove other CUDA folders from "
+        "LD_LIBRARY_PATH; check `nvidia-smi` for memory held by other processes.",
+        "cuBLAS API, CUBLAS_STATUS_NOT_INITIALIZED = 1; " + PADDLE +
+        "paddle/phi/backends/gpu/cuda/cuda_helper.h (PADDLE_ENFORCE_GPU_SUCCESS)",
+    ),
+    ErrorPattern(
+        "dataloader-killed",
+        # SIGKILL from outside: the kernel's out-of-memory killer (a bus error is /dev/shm: PD402)
+        r"is killed by signal: Killed",
+        "PD403",
+        "A DataLoader process was killed by the kernel (SIGKILL): the machine ran out of memory "
+        "(each worker holds its own copy of the dataset and batches).",
+        "Lower `num_workers` and the batch size, or free memory; `dmesg | grep -i 'killed process'` "
+        "confirms the out-of-memory killer.",
+        PADDLE + "paddle/fluid/imperative/data_loader.cc ('DataLoader process (pid %ld) exited is "
+                 "killed by signal: %s.')",
+    ),
+    ErrorPattern(
+        "shm-mmap-failed",
+        # the allocator's text; the file reader's (data_feed.cc) adds ", error number is"
+        r"Memory map failed when create shared memory(?!, error number)",
+        "PD402",
+        "A DataLoader worker could not map shared memory for a batch: /dev/shm is too small or "
+        "full (Docker's default is 64 MiB).",
+        "Start the container with `--shm-size=8g` (or `--ipc=host`), or use "
+        "`use_shared_memory=False` / fewer `num_workers`.",
+        PADDLE + "paddle/fluid/memory/allocation/mmap_allocator.cc (AllocateMemoryMap)",
+    ),
 ]
 
 BY_ID = {p.id: p for p in PATTERNS}
@@ -694,6 +755,12 @@ def scan(text: str) -> list[Match]:
                     match.line_number, match.line = number, line.strip()[:300]
     found = {k: m for k, m in found.items() if m.pattern.context_holds(text)}
     superseded = {s for m in found.values() for s in m.pattern.supersedes}
+    # Two rows that name the same cause on the same line are one finding: keep the table's first.
+    seen: set = set()
+    for k, m in found.items():
+        if (m.pattern.code, m.line_number) in seen:
+            superseded.add(k)
+        seen.add((m.pattern.code, m.line_number))
     # Generic rows give way to a specific one with the same code.
     if "set-device-gpu-on-cpu-build" in found:
         superseded.add("not-compiled-with-cuda")
