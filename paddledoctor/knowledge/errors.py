@@ -646,16 +646,18 @@ PATTERNS = [
         "both-paddle-distributions-listed",
         # a `pip list` in the same text shows both distributions, and Paddle acts as the CPU build:
         # the CPU package's files were installed over the GPU one's (or the reverse)
-        r"^\s*paddlepaddle-gpu\s+\d[\w.]*\s*$",
+        # `pip list` (name  version), `pip freeze` (name==version), `conda list` (+ build, channel)
+        r"^\s*paddlepaddle-gpu(?:\s+|==)\d[\w.+]*(?:\s+\S+){0,2}\s*$",
         "PD102",
         "Both `paddlepaddle` and `paddlepaddle-gpu` are installed: they share the `paddle` package, "
         "so whichever was installed last wins, here the CPU build.",
         "`python -m pip uninstall -y paddlepaddle paddlepaddle-gpu`, then install the one you need "
         "(`paddledoctor check` prints the command).",
-        "pip's `pip list` layout; github.com/PaddlePaddle/PaddleClas/issues/268",
+        "pip's `pip list` / `pip freeze` layouts and conda's `conda list`; "
+        "github.com/PaddlePaddle/PaddleClas/issues/268",
         supersedes=("toolkit-check-gpu-cpu-build", "not-compiled-with-cuda",
                     "set-device-gpu-on-cpu-build"),
-        context=(r"^\s*paddlepaddle\s+\d[\w.]*\s*$",
+        context=(r"^\s*paddlepaddle(?:\s+|==)\d[\w.+]*(?:\s+\S+){0,2}\s*$",
                  r"You are using paddlepaddle cpu version|not compiled with CUDA|compiled without CUDA"),
     ),
     ErrorPattern(

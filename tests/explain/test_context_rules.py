@@ -35,6 +35,15 @@ def test_cpu_build_message_with_both_distributions_listed_is_two_installs():
     assert codes(CPU_MSG + PIP_BOTH) == ["PD102"]
 
 
+def test_both_distributions_in_pip_freeze_or_conda_list_are_two_installs_too():
+    assert codes(CPU_MSG + "paddlepaddle==2.6.2\npaddlepaddle-gpu==2.6.2.post120\n") == ["PD102"]
+    conda = ("paddlepaddle              2.6.2                    pypi_0    pypi\n"
+             "paddlepaddle-gpu          2.6.2.post120            pypi_0    pypi\n")
+    assert codes(CPU_MSG + conda) == ["PD102"]
+    # a toolkit of the same family is not the CPU package
+    assert codes(CPU_MSG + "paddlepaddle-gpu==2.6.2\npaddlenlp==2.7.2\n") == ["PD101"]
+
+
 def test_cpu_build_message_alone_is_the_cpu_build():
     assert codes(CPU_MSG) == ["PD101"]
     assert codes(CPU_MSG + "paddlepaddle-gpu     1.8.4.post97\n") == ["PD101"]
