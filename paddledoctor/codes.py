@@ -100,6 +100,7 @@ _TABLE = [
     Code("PD404", "host", W, "Little free disk space"),
     Code("PD405", "host", E, "The CPU lacks instructions this wheel uses, or Python runs under emulation", since="0.2.0"),
     # -- stack/tickets host codes: PD406-PD419 (stack PD406-PD412, tickets PD413-PD419) --
+    Code("PD413", "host", E, "The process ran out of open files (the open-file limit is too low for its workers)", since="0.2.0"),
     # -- end host --
     # a real op on each device
     Code("PD501", "ops", E, "A real training step crashed the interpreter"),

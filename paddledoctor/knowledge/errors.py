@@ -725,6 +725,19 @@ PATTERNS = [
         "`use_shared_memory=False` / fewer `num_workers`.",
         PADDLE + "paddle/fluid/memory/allocation/mmap_allocator.cc (AllocateMemoryMap)",
     ),
+    ErrorPattern(
+        "too-many-open-files",
+        r"\[Errno 24\] Too many open files|Too many open files \[24\]",
+        "PD413",
+        "The process reached its open-file limit (`ulimit -n`, often 1024): each DataLoader worker "
+        "holds pipes and shared-memory file descriptors, and long runs with several workers use "
+        "them up.",
+        "Raise the limit for the shell that starts training (`ulimit -n 65535`, or `nofile` in "
+        "/etc/security/limits.conf / the container's `--ulimit nofile=65535:65535`), or use fewer "
+        "`num_workers`.",
+        "errno EMFILE (24); " + PADDLE + "python/paddle/io/dataloader/dataloader_iter.py (workers' "
+        "queues and shared memory)",
+    ),
 ]
 
 BY_ID = {p.id: p for p in PATTERNS}

@@ -189,6 +189,8 @@ SAMPLES = {
         "not initialized.  (at /paddle/paddle/fluid/platform/cuda_helper.h:84)",
     "dataloader-killed":  # PaddlePaddle/PaddleOCR#3624
         "训练过程被杀死DataLoader process (pid 3063) exited is killed by signal: Killed，怎么解决呢",
+    "too-many-open-files":  # PaddlePaddle/Paddle#49829
+        "    parent_r, child_w = os.pipe()\nOSError: [Errno 24] Too many open files",
     "shm-mmap-failed":  # PaddlePaddle/PaddleOCR#3339
         "RuntimeError: (Unavailable) Memory map failed when create shared memory.\n  [Hint: Expected "
         "ptr != ((void *) -1), but received ptr:0xffffffffffffffff == ((void *) -1):0xffffffffffffffff.] "
