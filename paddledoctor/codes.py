@@ -100,6 +100,7 @@ _TABLE = [
     Code("PD404", "host", W, "Little free disk space"),
     Code("PD405", "host", E, "The CPU lacks instructions this wheel uses, or Python runs under emulation", since="0.2.0"),
     # -- stack/tickets host codes: PD406-PD419 (stack PD406-PD412, tickets PD413-PD419) --
+    Code("PD413", "host", E, "The process ran out of open files (the open-file limit is too low for its workers)", since="0.2.0"),
     # -- end host --
     # a real op on each device
     Code("PD501", "ops", E, "A real training step crashed the interpreter"),
@@ -109,6 +110,8 @@ _TABLE = [
     Code("PD505", "ops", E, "Paddle crashed, hung or failed while reading its build or devices"),
     Code("PD506", "ops", E, "The GPU ran out of memory in the job itself (batch or model too large)", since="0.2.0"),
     # -- tickets (#14): PD507-PD519 --
+    Code("PD507", "ops", E, "CUDA failed with an unknown error: the driver or the GPU is in a bad state", since="0.2.0"),
+    Code("PD508", "ops", E, "cuBLAS could not be initialised on the GPU", since="0.2.0"),
     # -- end ops --
     # the user's stated requirements
     Code("PD601", "requirements", E, "A GPU is required but none is usable"),

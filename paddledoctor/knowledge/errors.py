@@ -6,7 +6,10 @@ the finding code ``paddledoctor check`` (or ``inspect``/``fleet``) raises where 
 file shows the same problem, so ``explain LOG --check`` can say whether it is still there;
 ``source`` is where the text comes from. ``supersedes`` names rows that the same failure also
 prints and that would mislead on their own (``paddle.load`` tries several readers on a truncated
-file, and the later readers' complaints are noise).
+file, and the later readers' complaints are noise). ``context`` holds patterns that must all occur
+somewhere in the same log for the row to count, and ``unless`` patterns none of which may occur:
+where one message has several causes, the surrounding lines (a CPU's flags, a ``pip list``, the
+module that failed to load, a GPU that was initialised after all) decide which.
 """
 
 from __future__ import annotations
@@ -26,10 +29,22 @@ class ErrorPattern:
     fix: str
     source: str
     supersedes: tuple = ()
+    context: tuple = ()
+    unless: tuple = ()
     regex: re.Pattern = field(init=False, repr=False, compare=False)
+    context_regexes: tuple = field(init=False, repr=False, compare=False)
+    unless_regexes: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
+        object.__setattr__(self, "context_regexes",
+                           tuple(re.compile(c, re.IGNORECASE | re.MULTILINE) for c in self.context))
+        object.__setattr__(self, "unless_regexes",
+                           tuple(re.compile(c, re.IGNORECASE | re.MULTILINE) for c in self.unless))
+
+    def context_holds(self, text: str) -> bool:
+        return (all(c.search(text) for c in self.context_regexes)
+                and not any(u.search(text) for u in self.unless_regexes))
 
 
 PATTERNS = [
@@ -95,6 +110,8 @@ PATTERNS = [
         "Upgrade the driver, or install the `paddlepaddle-gpu` variant built for an older CUDA "
         "(`paddledoctor check` picks the newest one this driver supports).",
         "CUDA Runtime API, cudaErrorInsufficientDriver (35); Paddle prints it as `CUDA error(35)`",
+        # the GPU count is 0 because the driver refused the runtime: the warnings are its echo
+        supersedes=("run-check-cuda-not-set", "no-gpu-found-in-runtime"),
     ),
     ErrorPattern(
         "forward-compat-unsupported",
@@ -293,13 +310,15 @@ PATTERNS = [
     ),
     ErrorPattern(
         "run-check-cuda-not-set",
-        r"You are using GPU version Paddle,? but your CUDA device is not set properly",
+        r"You are using GPU version Paddle(?: Fluid)?,? but your CUDA device is not set properly",
         "PD209",
         "paddle.utils.run_check() found the GPU build of Paddle but no usable CUDA device: the "
         "driver is missing or not reachable (libcuda.so.1, PD211), CUDA_VISIBLE_DEVICES hides the "
         "GPUs, or the container has no GPU passed through.",
         "`paddledoctor check` names which: it reads NVML, libcuda.so.1 and CUDA_VISIBLE_DEVICES.",
-        PADDLE + "python/paddle/utils/install_check.py (run_check)",
+        PADDLE + "python/paddle/base/framework.py (_current_expected_place); "
+                 "python/paddle/fluid/install_check.py (1.8: 'GPU version Paddle Fluid, But Your CUDA "
+                 "Device is not set properly')",
     ),
     ErrorPattern(
         "no-gpu-found-in-runtime",
@@ -380,7 +399,11 @@ PATTERNS = [
         "The NVIDIA driver's libcuda.so.1 is not reachable: no driver, or a container started "
         "without the NVIDIA runtime. (On WSL2 a libcuda warning followed by GPU work is harmless.)",
         "Start the container with `--gpus all`; on WSL2 keep /usr/lib/wsl/lib on the library path.",
-        PADDLE + "paddle/phi/backends/dynload/dynamic_loader.cc (GetCUDADsoHandle)",
+        PADDLE + "paddle/phi/backends/dynload/dynamic_loader.cc (GetCUDADsoHandle); "
+                 "github.com/PaddlePaddle/Paddle/issues/78917 (WSL2: the warning, then GPU work)",
+        # Paddle notes each GPU it initialised (gpu_resources.cc / device_context.cc): the driver
+        # was found after all (WSL2 loads /usr/lib/wsl/lib/libcuda.so.1), the warning is noise
+        unless=(r"Please NOTE: device: \d+, (?:GPU Compute Capability|CUDA Capability)",),
     ),
     ErrorPattern(
         "no-space-left",
@@ -417,6 +440,7 @@ PATTERNS = [
         "Install the Visual C++ 2015-2022 Redistributable (x64); for the GPU build put the CUDA "
         "bin folder on PATH.",
         "CPython's Windows loader (DLL load failed); github.com/PaddlePaddle/PaddleX/issues/4285",
+        supersedes=("windows-dll-load-failed-paddle-core",),
     ),
     ErrorPattern(
         "windows-cudnn-dll",
@@ -436,7 +460,7 @@ PATTERNS = [
     ),
     ErrorPattern(
         "glibc-not-found",
-        r"version `(?:GLIBC|GLIBCXX|CXXABI)_[\d.]+' not found",
+        r"version [`'‘’]?(?:GLIBC|GLIBCXX|CXXABI)_[\d.]+[`'‘’]? not found",
         "PD110",
         "The host's C/C++ runtime is older than the wheel needs (CentOS 7's glibc 2.17 and GCC 4.8 "
         "libstdc++ are the usual case).",
@@ -454,11 +478,11 @@ PATTERNS = [
     ),
     ErrorPattern(
         "protobuf-descriptors",
-        r"Descriptors cannot be created directly",
+        r"Descriptors cannot (?:not )?be created directly",
         "PD113",
         "protobuf 4 or newer with Paddle protos generated for protobuf 3 (older Paddle releases).",
         "`python -m pip install 'protobuf>=3.20.2,<4'`, or upgrade Paddle.",
-        "protobuf's own message (google/protobuf/descriptor.py)",
+        "protobuf's own message (google/protobuf/descriptor.py; 4.21.0-4.21.x print 'cannot not')",
     ),
     ErrorPattern(
         "numpy-alias-removed",
@@ -567,6 +591,153 @@ PATTERNS = [
         "ld.so's message for a self-built wheel",
         supersedes=("undefined-symbol-in-paddle",),
     ),
+    # --- #14 corpus: general shapes that real tickets showed the table missing ------------------
+    ErrorPattern(
+        "cuda-runtime-so-missing",
+        # ld.so's own words when libpaddle.so's DT_NEEDED CUDA runtime is not on the loader's path
+        r"lib(?:cudart|cublas|cublasLt|cusolver|cusparse|curand|cufft|nvrtc|nvJitLink|cupti)\.so[\d.]*: "
+        r"cannot open shared object file",
+        "PD210",
+        "The CUDA runtime library this Paddle wheel links (libcudart, cuBLAS, ...) is not on the "
+        "loader's path: the wheel was built for a CUDA the machine does not have, or the CUDA "
+        "libraries (a conda env's lib/, /usr/local/cuda/lib64) are not on LD_LIBRARY_PATH. The "
+        "driver is not the cause.",
+        "Install the wheel for the CUDA you have (`paddledoctor check` names it), or put the "
+        "folder holding the library on LD_LIBRARY_PATH (`export LD_LIBRARY_PATH=$CONDA_PREFIX/lib`).",
+        "ld.so's message when " + PADDLE + "python/paddle/base/core.py imports libpaddle",
+    ),
+    ErrorPattern(
+        "cudnn-so-missing",
+        r"libcudnn(?:_\w+)?\.so[\d.]*: cannot open shared object file|"
+        r"Could not load library libcudnn\w*\.so",
+        "PD203",
+        "The cuDNN library is not on the loader's path (ld.so or cuDNN's own loader could not open "
+        "libcudnn*.so).",
+        "Install the cuDNN of the build's version (`pip install nvidia-cudnn-cu12` for the pip-CUDA "
+        "wheels) or add its folder to LD_LIBRARY_PATH.",
+        "ld.so's message; cuDNN 8's sublibrary loader ('Could not load library libcudnn_ops_infer.so.8')",
+    ),
+    ErrorPattern(
+        "windows-dll-load-failed-paddle-core",
+        # Python 3.7 and older print "DLL load failed: <reason>" without the module's name; it is
+        # Paddle's when the traceback shows Paddle's core importing its extension
+        r"DLL load failed(?::| while importing)",
+        "PD130",
+        "Windows could not load Paddle's compiled core (core_avx.pyd / libpaddle.pyd) or a DLL it "
+        "needs: the Visual C++ runtime, the CPU's AVX, or the CUDA/cuDNN/MKL DLLs on PATH.",
+        "Install the Visual C++ 2015-2022 Redistributable (x64); for the GPU build put the CUDA "
+        "bin folder on PATH; try the openblas/noavx wheel where the CPU is old.",
+        PADDLE + "python/paddle/fluid/core.py (1.x: `from .core_avx import *`); CPython's Windows "
+        "loader",
+        context=(r"core_(?:no)?avx|libpaddle|paddle[\\/](?:fluid|base)[\\/]core\.py",),
+    ),
+    ErrorPattern(
+        "toolkit-check-gpu-cpu-build",
+        r"You are using paddlepaddle cpu version! Please try to install paddlepaddle-gpu",
+        "PD101",
+        "A toolkit (PaddleClas, PaddleDetection, PaddleSeg) was asked to use the GPU but the Paddle "
+        "it imports is the CPU build.",
+        "Install `paddlepaddle-gpu` for your driver (`paddledoctor check` prints the command), or "
+        "run with the GPU option off.",
+        "github.com/PaddlePaddle/PaddleClas ppcls/utils/check.py and "
+        "github.com/PaddlePaddle/PaddleDetection ppdet/utils/check.py (check_gpu)",
+    ),
+    ErrorPattern(
+        "both-paddle-distributions-listed",
+        # a `pip list` in the same text shows both distributions, and Paddle acts as the CPU build:
+        # the CPU package's files were installed over the GPU one's (or the reverse)
+        # `pip list` (name  version), `pip freeze` (name==version), `conda list` (+ build, channel)
+        r"^\s*paddlepaddle-gpu(?:\s+|==)\d[\w.+]*(?:\s+\S+){0,2}\s*$",
+        "PD102",
+        "Both `paddlepaddle` and `paddlepaddle-gpu` are installed: they share the `paddle` package, "
+        "so whichever was installed last wins, here the CPU build.",
+        "`python -m pip uninstall -y paddlepaddle paddlepaddle-gpu`, then install the one you need "
+        "(`paddledoctor check` prints the command).",
+        "pip's `pip list` / `pip freeze` layouts and conda's `conda list`; "
+        "github.com/PaddlePaddle/PaddleClas/issues/268",
+        supersedes=("toolkit-check-gpu-cpu-build", "not-compiled-with-cuda",
+                    "set-device-gpu-on-cpu-build"),
+        context=(r"^\s*paddlepaddle(?:\s+|==)\d[\w.+]*(?:\s+\S+){0,2}\s*$",
+                 r"You are using paddlepaddle cpu version|not compiled with CUDA|compiled without CUDA"),
+    ),
+    ErrorPattern(
+        "illegal-instruction-flags-without-avx",
+        r"Illegal instruction|SIGILL",
+        "PD401",
+        "The CPU met an instruction it does not have, and the CPU flags in the same text have no "
+        "AVX: PaddlePaddle's x86-64 wheels need AVX (old or virtualised CPUs, QEMU's default CPU "
+        "model, lack it).",
+        "Run on a CPU with AVX, or pass the host CPU through to the VM (`-cpu host` in QEMU/KVM, "
+        "'host-passthrough' in libvirt).",
+        "the kernel's 'Illegal instruction'; /proc/cpuinfo and lscpu flag lists",
+        supersedes=("illegal-instruction",),
+        # a flags line (fpu ... sse2 ...) that names no avx
+        context=(r"^(?=.*\bfpu\b)(?=.*\bsse2\b)(?!.*\bavx).*$",),
+    ),
+    ErrorPattern(
+        "cuda-unknown-error",
+        # cudaErrorUnknown is 999 since CUDA 10.1 and was 30 before it (Paddle 1.x on CUDA 9/10.0)
+        r"cudaErrorUnknown|(?:CUDA|Cuda) error\((?:999|30)\),? unknown error",
+        "PD507",
+        "CUDA itself failed with an unknown error: the driver or the GPU is in a bad state (after a "
+        "suspend/resume, a driver update without reboot, a GPU fault, or a process stuck on the "
+        "GPU). The Paddle install is not the cause.",
+        "Look at `nvidia-smi` and `dmesg | grep -i xid`; end processes stuck on the GPU, reload "
+        "the unified-memory module (`sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm`) or reboot.",
+        "CUDA Runtime API, cudaErrorUnknown = 999 (30 before CUDA 10.1); " + PADDLE +
+        "paddle/phi/backends/gpu/cuda/cuda_info.cc (GetGPUDeviceCount)",
+        # the device count failed: the no-GPU warnings are its echo
+        supersedes=("run-check-cuda-not-set", "no-gpu-found-in-runtime"),
+    ),
+    ErrorPattern(
+        "cublas-not-initialized",
+        r"CUBLAS_STATUS_NOT_INITIALIZED|cublas status\]: not initialized",
+        "PD508",
+        "cuBLAS could not create its handle, at the first matrix multiply: the CUDA runtime and "
+        "cuBLAS do not fit this GPU or driver (an old CUDA 10.x stack on a newer GPU, mixed CUDA "
+        "installs on the library path), or the GPU had no memory left for the handle.",
+        "Run `paddledoctor check` (it compares the build's CUDA with the driver and the GPU); "
+        "install the wheel for your driver's CUDA and remove other CUDA folders from "
+        "LD_LIBRARY_PATH; check `nvidia-smi` for memory held by other processes.",
+        "cuBLAS API, CUBLAS_STATUS_NOT_INITIALIZED = 1; " + PADDLE +
+        "paddle/phi/backends/gpu/cuda/cuda_helper.h (PADDLE_ENFORCE_GPU_SUCCESS)",
+    ),
+    ErrorPattern(
+        "dataloader-killed",
+        # SIGKILL from outside: the kernel's out-of-memory killer (a bus error is /dev/shm: PD402)
+        r"is killed by signal: Killed",
+        "PD403",
+        "A DataLoader process was killed by the kernel (SIGKILL): the machine ran out of memory "
+        "(each worker holds its own copy of the dataset and batches).",
+        "Lower `num_workers` and the batch size, or free memory; `dmesg | grep -i 'killed process'` "
+        "confirms the out-of-memory killer.",
+        PADDLE + "paddle/fluid/imperative/data_loader.cc ('DataLoader process (pid %ld) exited is "
+                 "killed by signal: %s.')",
+    ),
+    ErrorPattern(
+        "shm-mmap-failed",
+        # the allocator's text; the file reader's (data_feed.cc) adds ", error number is"
+        r"Memory map failed when create shared memory(?!, error number)",
+        "PD402",
+        "A DataLoader worker could not map shared memory for a batch: /dev/shm is too small or "
+        "full (Docker's default is 64 MiB).",
+        "Start the container with `--shm-size=8g` (or `--ipc=host`), or use "
+        "`use_shared_memory=False` / fewer `num_workers`.",
+        PADDLE + "paddle/fluid/memory/allocation/mmap_allocator.cc (AllocateMemoryMap)",
+    ),
+    ErrorPattern(
+        "too-many-open-files",
+        r"\[Errno 24\] Too many open files|Too many open files \[24\]",
+        "PD413",
+        "The process reached its open-file limit (`ulimit -n`, often 1024): each DataLoader worker "
+        "holds pipes and shared-memory file descriptors, and long runs with several workers use "
+        "them up.",
+        "Raise the limit for the shell that starts training (`ulimit -n 65535`, or `nofile` in "
+        "/etc/security/limits.conf / the container's `--ulimit nofile=65535:65535`), or use fewer "
+        "`num_workers`.",
+        "errno EMFILE (24); " + PADDLE + "python/paddle/io/dataloader/dataloader_iter.py (workers' "
+        "queues and shared memory)",
+    ),
 ]
 
 BY_ID = {p.id: p for p in PATTERNS}
@@ -597,7 +768,14 @@ def scan(text: str) -> list[Match]:
                 # Show the error line itself rather than the `raise ...` source line before it.
                 if ERROR_LINE.match(line) and not ERROR_LINE.match(match.line):
                     match.line_number, match.line = number, line.strip()[:300]
+    found = {k: m for k, m in found.items() if m.pattern.context_holds(text)}
     superseded = {s for m in found.values() for s in m.pattern.supersedes}
+    # Two rows that name the same cause on the same line are one finding: keep the table's first.
+    seen: set = set()
+    for k, m in found.items():
+        if (m.pattern.code, m.line_number) in seen:
+            superseded.add(k)
+        seen.add((m.pattern.code, m.line_number))
     # Generic rows give way to a specific one with the same code.
     if "set-device-gpu-on-cpu-build" in found:
         superseded.add("not-compiled-with-cuda")

@@ -160,6 +160,41 @@ SAMPLES = {
     "undefined-symbol-in-paddle":
         "ImportError: /usr/lib/python3/site-packages/paddle/base/libpaddle.so: undefined symbol: "
         "_ZN6paddle8platform",
+    # --- #14 corpus rows: quoted from the threads in tests/explain/tickets (manifest.json)
+    "cuda-runtime-so-missing":  # PaddlePaddle/PaddleOCR#10324
+        "    from . import libpaddle\nImportError: libcudart.so.10.2: cannot open shared object file: "
+        "No such file or directory",
+    "cudnn-so-missing":  # cuDNN 8's sublibrary loader, as users paste it
+        "Could not load library libcudnn_ops_infer.so.8. Error: libcudnn_ops_infer.so.8: cannot open "
+        "shared object file: No such file or directory",
+    "windows-dll-load-failed-paddle-core":  # PaddlePaddle/Paddle#22797 (Paddle 1.7, Python 3.6)
+        '  File "D:\\python\\lib\\site-packages\\paddle\\fluid\\core.py", line 167, in <module>\n'
+        "    from .core_avx import *\nImportError: DLL load failed: 找不到指定的程序。",
+    "toolkit-check-gpu-cpu-build":  # PaddlePaddle/PaddleClas#268
+        "2020-09-08 09:14:59 ERROR: You are using paddlepaddle cpu version! Please try to install "
+        "paddlepaddle-gpu to run model on GPU.",
+    "both-paddle-distributions-listed":  # PaddlePaddle/PaddleClas#268
+        "ERROR: You are using paddlepaddle cpu version! Please try to install paddlepaddle-gpu to run "
+        "model on GPU.\npaddlepaddle         1.8.4       \npaddlepaddle-gpu     1.8.4.post97",
+    "illegal-instruction-flags-without-avx":  # PaddlePaddle/PaddleDetection#9488 (QEMU Virtual CPU)
+        "fpu de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pse36 clflush mmx fxsr sse sse2 "
+        "syscall nx lm rep_good nopl xtopology cpuid tsc_known_freq pni cx16 x2apic hypervisor "
+        "lahf_lm cpuid_fault\nSTEP 3: import paddle\nIllegal instruction (core dumped)",
+    "cuda-unknown-error":  # PaddlePaddle/Paddle#42924
+        "OSError: (External) CUDA error(999), unknown error. \n  [Hint: 'cudaErrorUnknown'. This "
+        "indicates that an unknown internal error has occurred. ] (at "
+        "/paddle/paddle/phi/backends/gpu/cuda/cuda_info.cc:66)",
+    "cublas-not-initialized":  # PaddlePaddle/PaddleDetection#2967
+        "OSError: (External)  Cublas error, `CUBLAS_STATUS_NOT_INITIALIZED`. The cuBLAS library was "
+        "not initialized.  (at /paddle/paddle/fluid/platform/cuda_helper.h:84)",
+    "dataloader-killed":  # PaddlePaddle/PaddleOCR#3624
+        "训练过程被杀死DataLoader process (pid 3063) exited is killed by signal: Killed，怎么解决呢",
+    "too-many-open-files":  # PaddlePaddle/Paddle#49829
+        "    parent_r, child_w = os.pipe()\nOSError: [Errno 24] Too many open files",
+    "shm-mmap-failed":  # PaddlePaddle/PaddleOCR#3339
+        "RuntimeError: (Unavailable) Memory map failed when create shared memory.\n  [Hint: Expected "
+        "ptr != ((void *) -1), but received ptr:0xffffffffffffffff == ((void *) -1):0xffffffffffffffff.] "
+        "(at /paddle/paddle/fluid/memory/allocation/mmap_allocator.cc:81)",
 }
 
 # Real logs produced on this machine (tests/fixtures/logs/make_logs.py, and the launcher run) and
