@@ -387,7 +387,7 @@ DASHES = re.compile(r"^-{3,}(?:\s+-{3,})+\s*$")
 INTERESTING = re.compile(r"^(?:paddle[\w-]*|nvidia-[\w-]+|numpy|protobuf|torch|tensorflow[\w-]*|"
                          r"opencv[\w-]*|onnxruntime[\w-]*|cudatoolkit|cudnn|nccl|cuda-[\w-]+|"
                          r"ppocr|ultra-infer[\w-]*|fastdeploy[\w-]*)$", re.IGNORECASE)
-NOT_A_PACKAGE = re.compile(r"^(?:python|cuda|cudnn|gcc|driver|version|ubuntu|centos|windows|linux|"
+NOT_A_PACKAGE = re.compile(r"^(?:python|cuda|gcc|driver|version|ubuntu|centos|windows|linux|"
                            r"gpu|cpu|os|nvcc|release|paddle)$", re.IGNORECASE)
 
 
@@ -418,7 +418,7 @@ def _whole_lists(lines: list[Line], obs: Observations) -> None:
             if not row:
                 break
             m = LIST_ROW.match(row)
-            if not m or NOT_A_PACKAGE.match(m.group("name")):
+            if not m:
                 stopped = row
                 break
             rest = (m.group("rest") or "").split()
@@ -473,7 +473,7 @@ def _loose_rows(lines: list[Line], obs: Observations) -> None:
         if not m or NOT_A_PACKAGE.match(m.group("name")):
             continue
         if kind == "pip list" and m.group("rest") and not re.match(
-                r"^(?:\S+\s+\S+|/|[A-Za-z]:\\|pypi|conda-forge|https?://)", m.group("rest")):
+                r"^(?:(?:[\w.]*\d[\w.]*|<pip>)(?:\s+\S+)?|/\S*|[A-Za-z]:\\\S*)$", m.group("rest")):
             continue  # "paddlepaddle 2.6 is not working": prose, not a row
         obs.add_package(m.group("name"), m.group("version").lstrip("v"), _where(kind, line))
         kinds.add(kind)
