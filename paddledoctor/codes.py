@@ -58,6 +58,10 @@ _TABLE = [
     Code("PD132", "paddle", E, "OpenCV cannot load libGL.so.1", since="0.2.0"),
     Code("PD133", "paddle", E, "NCCL failed with a CUDA error (an NCCL built for another CUDA, or the driver)", since="0.2.0"),
     Code("PD134", "paddle", E, "A self-built Paddle is linked against system libraries this machine lacks", since="0.2.0"),
+    # -- pasted text (#14): PD140-PD149 --
+    Code("PD140", "paddle", W, "The pasted text disagrees with itself: its parts come from different machines or environments", since="0.2.0"),
+    Code("PD141", "paddle", I, "A pasted output is cut off: what it would have shown is not known", since="0.2.0"),
+    # -- end pasted text --
     # -- end tickets --
     # -- stack (#15): PD150-PD169 --
     # -- end stack --

@@ -79,23 +79,53 @@ def diagnose(facts: dict, options: dict | None = None, mode: str = "full",
 
 def load_report_facts(path: str | os.PathLike) -> dict:
     """The facts of a recorded report (``check --json`` output, or a Markdown report embedding it)."""
+    facts, mode = load_facts(path, paste=False)
+    return facts
+
+
+def load_facts(path: str | os.PathLike, paste: bool = True) -> "tuple[dict, str]":
+    """The facts of ``check --from FILE`` and the report's mode: a recorded report ("from"), or,
+    when the file is neither JSON nor a Markdown report embedding one, the environment text a user
+    pasted into an issue (nvidia-smi, pip list, run_check(), ...) read into facts ("pasted")."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except IsADirectoryError:
         raise ReportFormatError(f"{p} is a directory, not a report file") from None
     except OSError as exc:
         raise ReportFormatError(f"cannot read {p}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ReportFormatError(f"{p} is not a text file") from None
+    if paste:
+        from .explain import decode_log  # UTF-16 (PowerShell's >), GBK, BOMs, CRLF
+        text = decode_log(data)
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ReportFormatError(f"{p} is not a text file") from None
     try:
-        doc = json.loads(text)
-    except ValueError:
-        doc = _json_in_markdown(text)
-        if doc is None:
-            raise ReportFormatError(f"{p} is neither a JSON report nor a Markdown report "
-                                    "with one embedded") from None
-    return facts_from_document(doc)
+        return facts_from_document(json.loads(text)), "from"
+    except ValueError as exc:
+        if isinstance(exc, ReportFormatError):
+            raise
+    doc = _json_in_markdown(text)
+    if doc is not None:
+        try:
+            return facts_from_document(doc), "from"
+        except ReportFormatError:
+            if not paste:
+                raise
+    if not paste:
+        raise ReportFormatError(f"{p} is neither a JSON report nor a Markdown report "
+                                "with one embedded")
+    from .paste import read_paste
+
+    pasted = read_paste(text)
+    if not pasted.has_environment:
+        raise ReportFormatError(
+            f"{p} is neither a paddledoctor report nor environment text paddledoctor can read "
+            "(nvidia-smi, pip list / freeze, conda list, paddle.utils.run_check(), summary_env.py, "
+            "nvcc --version, lscpu, /etc/os-release)")
+    return pasted.facts, "pasted"
 
 
 def _json_in_markdown(text: str) -> Any:
@@ -175,8 +205,8 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
     if checkpoint_dir is not None:
         options["checkpoint_dir"] = os.fspath(checkpoint_dir)
     if from_file is not None:
-        facts = load_report_facts(from_file)
-        return diagnose(facts, options, mode="from", source=str(from_file))
+        facts, mode = load_facts(from_file)
+        return diagnose(facts, options, mode=mode, source=str(from_file))
     facts = collect_facts(quick=quick, timeout=timeout, checkpoint_dir=checkpoint_dir)
     if bench:
         facts["bench"] = _bench_facts(bench_dir if bench_dir is not None else checkpoint_dir,

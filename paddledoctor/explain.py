@@ -46,12 +46,13 @@ class Explained:
 class Explanation:
     items: list[Explained]
     report: Report | None = None
+    pasted: Report | None = None  # the checks on the environment text pasted in the log (#14)
 
     def exit_code(self) -> int:
         """Without a check: 0 when a known error was recognised, 1 when none was. With a check: 1
         when a recognised problem is still on this machine (or the check failed), else 0."""
         if self.report is None:
-            return 0 if self.items else 1
+            return 0 if self.items or (self.pasted is not None and self.pasted.findings) else 1
         if any(i.status == "present" for i in self.items) or self.report.exit_code() == 1:
             return 1
         return 0
@@ -61,6 +62,10 @@ class Explanation:
         if self.report is not None:
             out["check"] = {"verdict": self.report.verdict(), "exit_code": self.report.exit_code(),
                             "findings": [f.to_json() for f in self.report.findings]}
+        if self.pasted is not None:
+            from .paste import header
+            out["pasted"] = {"read": header(self.pasted.facts), "verdict": self.pasted.verdict(),
+                             "findings": [f.to_json() for f in self.pasted.findings]}
         return out
 
 
@@ -137,6 +142,7 @@ def judge(item: Explained, report: Report) -> None:
 def explain_log(text: str, check: bool = False, quick: bool = False,
                 timeout: float = 60.0) -> Explanation:
     items = [Explained(m) for m in errors.scan(text)]
+    pasted = pasted_report(text)
     report = None
     if check:
         from .doctor import check as run_check
@@ -144,4 +150,16 @@ def explain_log(text: str, check: bool = False, quick: bool = False,
         report = run_check(quick=quick, timeout=timeout)
         for item in items:
             judge(item, report)
-    return Explanation(items, report)
+    return Explanation(items, report, pasted)
+
+
+def pasted_report(text: str, source: str = "the log") -> Report | None:
+    """The checks on the environment facts pasted in the text (nvidia-smi, pip list, ...), or None
+    when it holds none."""
+    from .doctor import diagnose
+    from .paste import read_paste
+
+    pasted = read_paste(text)
+    if not pasted.has_environment:
+        return None
+    return diagnose(pasted.facts, {}, mode="pasted", source=source)

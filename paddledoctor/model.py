@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
+# The reason of every fact a pasted environment text (``check --from issue.md``) does not give.
+NOT_IN_PASTE = "not in the pasted text"
 
 
 class Severity(str, enum.Enum):
@@ -36,6 +38,9 @@ class Unavailable:
 
     def to_json(self) -> dict:
         return {"unavailable": self.reason}
+
+    def __str__(self) -> str:  # in a sentence: "unknown (not in the pasted text)"
+        return f"unknown ({self.reason})"
 
 
 def is_available(value: Any) -> bool:
@@ -106,7 +111,7 @@ class Report:
     findings: list[Finding]
     areas: list[AreaResult]
     doctor_version: str
-    mode: str  # "full", "quick" or "from"
+    mode: str  # "full", "quick", "from" or "pasted" (facts read from pasted environment text)
     options: dict = field(default_factory=dict)
     source: str = ""  # where the facts came from when mode == "from"
     schema_version: int = SCHEMA_VERSION
@@ -142,6 +147,13 @@ class Report:
                 return f"{files} file(s) inspected: {errors} error(s), {warns} warning(s)."
             return f"{files} file(s) inspected" + (
                 f", with {warns} warning(s)." if warns else ": no problem found.")
+        if self.mode == "pasted":
+            if errors:
+                return (f"The pasted environment cannot train with PaddlePaddle as set up: {errors} "
+                        f"error(s), {warns} warning(s) (from what the text shows).")
+            return ("No problem found in what the pasted text shows" + (
+                f", with {warns} warning(s)." if warns else ".")
+                + " What it does not show was not checked.")
         if errors:
             return f"This machine cannot train with PaddlePaddle as set up: {errors} error(s), {warns} warning(s)."
         if warns:

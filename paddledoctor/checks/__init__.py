@@ -47,7 +47,7 @@ def run(facts: dict, options: dict | None = None,
     own facts alone). A check that raises (a bug, or facts from an odd report) becomes a PD001
     finding naming it; the others still run."""
     from . import (archs, bench, checkpoint, cuda, doctor, fleet, gpu, host, loader,  # noqa: F401
-                   ops, paddle, requirements)  # (registration)
+                   ops, paddle, pasted, requirements)  # (registration)
 
     options = options or {}
     wanted = None if areas is None else set(areas)

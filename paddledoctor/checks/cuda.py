@@ -221,6 +221,8 @@ def gpu_build_without_gpu(facts, options):
     b = _gpu_build(facts)
     if not b or F.has_nvidia_gpus(facts):
         return
+    if F.get(facts, "nvml") is None and not F.pci_gpu_count(facts):
+        return  # the driver's view is unknown (a paste without nvidia-smi): no GPU is not shown
     nvml = F.get(facts, "nvml") or {}
     if nvml.get("status") == "probe_failed" or nvml.get("error_kind") not in (None, "LibraryNotFound"):
         return  # a driver is there but broken: the gpu area says so

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..model import NOT_IN_PASTE
 from . import check, finding, summary
 from . import facts as F
 
@@ -16,7 +17,8 @@ PROBED = {"host": "host facts (CPU, memory, disk)", "distributions": "installed 
 def probes_ran(facts, options):
     for key, what in PROBED.items():
         why = F.reason(facts, key)
-        if why and not (key == "runtime" and why.startswith("not run")):
+        # a fact a pasted text does not give was never probed: the report's header says so
+        if why and why != NOT_IN_PASTE and not (key == "runtime" and why.startswith("not run")):
             yield finding("PD001", f"The probe of {what} could not run: {why}",
                           {"probe": key, "reason": why})
 

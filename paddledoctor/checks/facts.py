@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..knowledge import wheels
-from ..model import Fix, Unavailable
+from ..model import NOT_IN_PASTE, Fix, Unavailable
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -73,7 +73,8 @@ def build(facts) -> dict | None:
             "rocm": _clean(vf.get("hip_version")),
             "xpu": _clean(vf.get("xpu_xre_version")),
             "pip_cuda_libraries": vf.get("with_pip_cuda_libraries") == "ON",
-            "source": "paddle/version/__init__.py",
+            # a pasted report says what its build facts were read from (check --from issue.md)
+            "source": vf.get("read_from") or "paddle/version/__init__.py",
         }
     if rt:
         archs = rt.get("cuda_archs")
@@ -162,6 +163,9 @@ def gpu_install(facts) -> tuple[list[str], str]:
     current = (build(facts) or {}).get("version")
     current = current if isinstance(current, str) and re.fullmatch(r"\d+\.\d+\.\d+", current) else None
     windows = is_windows(facts)
+    if not driver and reason(facts, "nvml", "driver_version") == NOT_IN_PASTE:
+        return [], ("The NVIDIA driver version is not in the pasted text: with `nvidia-smi`'s output "
+                    "paddledoctor names the paddlepaddle-gpu wheel that runs on it.")
     if not driver:
         return [], ("Install or repair the NVIDIA driver first (NVML cannot read its version), then "
                     "run paddledoctor again to get the matching paddlepaddle-gpu command.")

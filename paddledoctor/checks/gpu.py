@@ -170,5 +170,5 @@ def summarize(facts, options):
                    f"{F.gib(F.get(g, 'memory', 'total'))})")
         names[key] = names.get(key, 0) + 1
     listed = ", ".join(f"{n}× {k}" for k, n in names.items()) or "no GPU"
-    return "ok", (f"driver {nvml.get('driver_version')} (CUDA {nvml.get('cuda_driver_version')}), "
-                  f"{listed}")
+    return "ok", (f"driver {nvml.get('driver_version') or '?'} "
+                  f"(CUDA {nvml.get('cuda_driver_version') or '?'}), {listed}")

@@ -73,22 +73,30 @@ def enough_disk(facts, options):
 
 @summary("host")
 def summarize(facts, options):
+    if F.reason(facts, "host"):
+        return "skipped", f"host facts unavailable: {F.reason(facts, 'host')}"
     h = F.get(facts, "host", default={})
     osf, py, cpu = h.get("os") or {}, h.get("python") or {}, h.get("cpu") or {}
-    flags = cpu.get("flags") if isinstance(cpu.get("flags"), dict) else {}
-    simd = "/".join(n.upper() for n in ("avx", "avx2", "avx512f") if flags.get(n)) or "no AVX"
+    flags = cpu.get("flags") if isinstance(cpu.get("flags"), dict) else None
+    simd = ("/".join(n.upper() for n in ("avx", "avx2", "avx512f") if flags.get(n)) or "no AVX"
+            ) if flags is not None else None
     mem = h.get("memory") or {}
     available = mem.get("available")
     if isinstance(available, int) and isinstance(mem.get("cgroup_limit"), int):
         available = min(available, mem["cgroup_limit"])
     shm = h.get("shm") if isinstance(h.get("shm"), dict) else None
-    parts = [f"{osf.get('distribution') or osf.get('system')} {osf.get('machine')}",
-             f"Python {py.get('version')}",
-             f"{cpu.get('usable_cpus') or cpu.get('logical_cpus')} CPUs ({simd})",
-             f"{F.size(available)} RAM free"]
+    # a part whose facts are unknown (a pasted text, an older report) is left out, not "None"
+    system = " ".join(str(v) for v in (osf.get("distribution") or osf.get("system"),
+                                        osf.get("machine")) if v)
+    cpus = cpu.get("usable_cpus") or cpu.get("logical_cpus")
+    parts = [system or None,
+             f"Python {py.get('version')}" if py.get("version") else None,
+             (f"{cpus} CPUs" if cpus else "CPU") + (f" ({simd})" if simd else "")
+             if cpus or simd else None,
+             f"{F.size(available)} RAM free" if isinstance(available, int) else None]
     if shm:
         parts.append(f"/dev/shm {F.size(shm['total'])}")
     disk = F.get(facts, "host", "disk", "cwd")
     if disk:
         parts.append(f"{F.size(disk['free'])} disk free")
-    return "ok", ", ".join(parts)
+    return "ok", ", ".join(p for p in parts if p) or "no host facts"

@@ -14,6 +14,8 @@ from . import facts as F
 def paddle_installed(facts, options):
     if F.providers(facts) or F.get(facts, "paddle", "found"):
         return
+    if F.reason(facts, "distributions", "paddle_providers") and F.get(facts, "paddle", "found") is None:
+        return  # neither the distributions nor the package are known (a paste without pip list)
     if F.has_nvidia_gpus(facts):
         commands, text = F.gpu_install(facts)
     else:
@@ -52,7 +54,8 @@ def duplicate_distributions(facts, options):
     providers = F.providers(facts)
     if len(providers) < 2:
         return
-    listed = [f"{p['name']} {p['version']} in {p['location']}" for p in providers]
+    listed = [f"{p['name']} {p['version']}" + (f" in {p['location']}" if isinstance(
+        p.get("location"), str) else "") for p in providers]  # (a pasted pip list has no location)
     live = [p for p in providers if p.get("owns_files_on_disk")]
     keep = "paddlepaddle-gpu" if F.has_nvidia_gpus(facts) else "paddlepaddle"
     if keep == "paddlepaddle-gpu":
@@ -176,7 +179,8 @@ def build_info_readable(facts, options):
 def summarize(facts, options):
     b = F.build(facts)
     if not b:
-        return "ok", "not installed"
+        names = ", ".join(f"{p['name']} {p['version']}" for p in F.providers(facts))
+        return "ok", f"{names} (build not known)" if names else "not installed"
     kind = (f"CUDA {b['cuda']}" + (f", cuDNN {b['cudnn']}" if b["cudnn"] else "")
             if b["cuda"] else "ROCm" if b["rocm"] else "XPU" if b["xpu"] else "CPU build")
     names = ", ".join(f"{p['name']} {p['version']}" for p in F.providers(facts)) or "no distribution"

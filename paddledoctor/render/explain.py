@@ -34,6 +34,14 @@ def render(explanation, source: str, file: TextIO | None = None) -> None:
             console.print(f"    [bold]this machine:[/bold] [{style}]{label}[/{style}] — {escape(item.detail)}")
         console.print(f"    [dim]source: {escape(p.source)}[/dim]")
         console.print(f"    [dim]more: paddledoctor explain {p.code}[/dim]")
+    pasted = getattr(explanation, "pasted", None)
+    if pasted is not None:  # environment text in the log: the checks on it (#14)
+        from ..paste import header
+        from .findings import print_findings_and_verdict
+        console.print()
+        console.print("[bold]The environment pasted in the text[/bold]")
+        console.print(f"[dim]{escape(header(pasted.facts))}[/dim]")
+        print_findings_and_verdict(console, pasted)
     if explanation.report is not None:
         console.print()
         console.print(f"[bold]This machine:[/bold] {escape(explanation.report.verdict())} "

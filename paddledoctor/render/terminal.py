@@ -20,8 +20,12 @@ def render(report: Report, file: TextIO | None = None) -> None:
     from rich.markup import escape
 
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
-    title = {"quick": " (quick: static checks only)", "from": f" (re-diagnosed from {report.source})"}
+    title = {"quick": " (quick: static checks only)", "from": f" (re-diagnosed from {report.source})",
+             "pasted": f" (diagnosed from the environment text pasted in {report.source})"}
     console.print(f"[bold]paddledoctor {report.doctor_version}[/bold]{escape(title.get(report.mode, ''))}")
+    if report.mode == "pasted":
+        from ..paste import header
+        console.print(f"[dim]{escape(header(report.facts))}[/dim]")
     console.print()
     for area in report.areas:
         mark, style = MARK.get(area.status, ("?", ""))
