@@ -28,7 +28,8 @@ def _guard(probe: Callable[[], Any]) -> Any:
 
 def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
                   checkpoint_dir: str | os.PathLike | None = None) -> dict:
-    from .probes import binaries, gpu, host, installed
+    from .probes import binaries, environment, gpu, host, installed
+    from .probes import stack as stack_probe
 
     nvml_child = gpu.start_nvml(min(NVML_TIMEOUT, timeout))
     paddle_child = None if quick else gpu.start_paddle(timeout)
@@ -38,6 +39,9 @@ def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
             "distributions": _guard(installed.probe_distributions),
             "paddle": _guard(installed.probe_paddle_package),
             "cuda_libs": _guard(installed.probe_cuda_libraries),
+            # the stack around Paddle (#15): metadata of the distributions, conda/container/WSL2
+            "stack": _guard(stack_probe.probe),
+            "environment": _guard(environment.probe),
         }
         # static: the fatbin archs and loader needs of Paddle's own libraries (cached per file)
         facts["binaries"] = _guard(lambda: binaries.probe(

@@ -48,6 +48,7 @@ def run(facts: dict, options: dict | None = None,
     finding naming it; the others still run."""
     from . import (archs, bench, checkpoint, cuda, doctor, fleet, gpu, host, loader,  # noqa: F401
                    ops, paddle, requirements)  # (registration)
+    from . import environment, stack  # noqa: F401  (#15: the stack around Paddle)
 
     options = options or {}
     wanted = None if areas is None else set(areas)
