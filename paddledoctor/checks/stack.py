@@ -43,6 +43,8 @@ def paddle_dist(facts) -> tuple[str, str] | None:
     for name, d in dists.items():
         if d.get("why") == "paddle":
             return name, (b or {}).get("version") or d.get("version")
+    if b and b.get("version"):  # a paddle folder without its distribution's metadata
+        return "paddle", b["version"]
     return None
 
 
@@ -157,6 +159,21 @@ def _pinned_elsewhere(item: dict, s: dict) -> bool:
     return len(_cuda_pinners(s).get(item["name"], [])) > 1
 
 
+def _pin_applies(req, env: dict, installed: bool) -> bool:
+    """A pin applies without an extra, or under an extra (tensorflow[and-cuda],
+    jax-cuda12-plugin[with-cuda]) when the library it pins is installed: the sign that the extra
+    was asked for (pip records no extras)."""
+    if req.marker is None:
+        return True
+    try:
+        if req.marker.evaluate(env):
+            return True
+        return installed and any(req.marker.evaluate(dict(env, extra=e))
+                                 for e in re.findall(r"extra\s*==\s*[\"']([^\"']+)", str(req.marker)))
+    except Exception:  # noqa: BLE001 - an odd marker is not the user's fault
+        return False
+
+
 def _cuda_pinners(s: dict) -> dict[str, list[dict]]:
     """nvidia-* library -> [{by, version, specifier, met}] over Paddle and the other frameworks."""
     from packaging.requirements import InvalidRequirement, Requirement
@@ -175,10 +192,7 @@ def _cuda_pinners(s: dict) -> dict[str, list[dict]]:
             lib = _norm(req.name)
             if not lib.startswith("nvidia-") or not req.specifier:
                 continue
-            try:
-                if req.marker is not None and not req.marker.evaluate(env):
-                    continue
-            except Exception:  # noqa: BLE001
+            if not _pin_applies(req, env, lib in versions):
                 continue
             v = _version(versions.get(lib))
             out.setdefault(lib, []).append(
