@@ -148,6 +148,10 @@ def probe(site_dirs: list[str] | None = None) -> dict:
             if dep in index and dep not in why:
                 why[dep] = "paddle requires it"
 
+    for name in ("numpy", "protobuf"):  # judged by the undeclared table (PD113) in any case
+        if name in index and name not in why:
+            why[name] = "watched"
+
     distributions = {}
     for name, reason in sorted(why.items()):
         h = header(name)
