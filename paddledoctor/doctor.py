@@ -157,13 +157,16 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
           min_gpus: int = 0, strict: bool = False, from_file: str | os.PathLike | None = None,
           bench: bool = False, bench_dir: str | os.PathLike | None = None,
           min_free_gpu_mem: int = 0, min_free_disk: int = 0,
-          checkpoint_dir: str | os.PathLike | None = None) -> Report:
+          checkpoint_dir: str | os.PathLike | None = None, only=None, skip=None,
+          ignore=None) -> Report:
     """Diagnose this machine (or a recorded report) and return the Report.
 
     ``report.exit_code()`` gives the CLI's exit status; ``report.findings`` the problems, each with a
     code, severity, evidence and fix; ``report.to_json()`` the document ``check --json`` prints.
     ``bench=True`` adds a short (64 MiB) checkpoint round trip in ``bench_dir`` (default: the
     system's temporary folder), whose facts go under ``facts["bench"]``.
+    ``only`` / ``skip``: areas or codes to keep / leave out; ``ignore``: codes kept in the report
+    but out of the verdict (raises :class:`paddledoctor.selection.SelectionError` on an unknown one).
     ``min_free_gpu_mem`` / ``min_free_disk`` (bytes) and ``checkpoint_dir`` are pre-flight
     requirements (see :func:`paddledoctor.preflight`): free memory on each GPU, free disk where the
     checkpoints go (``checkpoint_dir``, else the current folder), and a folder this process can write.
@@ -176,6 +179,11 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
         options["min_free_disk"] = int(min_free_disk)
     if checkpoint_dir is not None:
         options["checkpoint_dir"] = os.fspath(checkpoint_dir)
+    from . import selection  # --only / --skip AREA|CODE, ignore = ["PD306"] (#15)
+    for key, value in (("only", only), ("skip", skip), ("ignore", ignore)):
+        if value:
+            options[key] = selection.split(value)
+            selection.parse(options[key], key if key == "ignore" else f"--{key}")
     if from_file is not None:
         facts = load_report_facts(from_file)
         return diagnose(facts, options, mode="from", source=str(from_file))

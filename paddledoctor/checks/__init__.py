@@ -64,6 +64,12 @@ def run(facts: dict, options: dict | None = None,
                                               "error": f"{type(exc).__name__}: {exc}"}))
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-f.severity.rank, f.code))
+    if options.get("only") or options.get("skip") or options.get("ignore"):
+        from .. import selection  # --only / --skip / ignore = [...] (#15)
+        findings = selection.apply(findings, options)
+        shown = selection.areas_shown(options)
+        if shown is not None:
+            wanted = shown if wanted is None else wanted & shown
     return findings, _areas(facts, options, findings, wanted)
 
 
@@ -83,7 +89,7 @@ def _areas(facts: dict, options: dict, findings: list[Finding],
     for area in codes.AREAS:
         if wanted is not None and area not in wanted:
             continue
-        in_area = [f for f in findings if f.area == area]
+        in_area = [f for f in findings if f.area == area and not f.ignored]
         fn = SUMMARIES.get(area)
         try:
             status, text = fn(facts, options) if fn else ("ok", "")
