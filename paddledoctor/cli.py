@@ -54,8 +54,16 @@ def main() -> None:
                                    "Options given here win over the file.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=str),
               metavar="FILE", help="Also write the result as JUnit XML (one test case per area).")
+# -- the options people expect from a doctor (#15) --
+@click.option("-v", "--verbose", is_flag=True, help="Show the facts behind each line.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing when the check passes (for && "
+                                                  "guards and job prologs).")
+@click.option("--only", multiple=True, metavar="AREA|CODE",
+              help="Only these areas (host, paddle, gpu, cuda, ...) or codes; repeat or use commas.")
+@click.option("--skip", multiple=True, metavar="AREA|CODE", help="Leave out these areas or codes.")
 def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus, bench,
-                  min_free_gpu_mem, min_free_disk, checkpoint_dir, config_file, junit_file) -> None:
+                  min_free_gpu_mem, min_free_disk, checkpoint_dir, config_file, junit_file,
+                  verbose, quiet, only, skip) -> None:
     """Diagnose this machine (or a recorded report)."""
     import time
 
@@ -75,10 +83,14 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
             config=config_file)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
+    from .selection import SelectionError
+    resolved.update({k: list(v) for k, v in (("only", only), ("skip", skip)) if v})
     try:
         report = check_with(resolved, from_file=from_file, config_file=used)
     except ReportFormatError as exc:
         raise BadInput(f"--from {from_file}: {exc}") from None
+    except SelectionError as exc:
+        raise BadInput(str(exc)) from None
     strict = resolved.get("strict", False)
     if junit_file:
         from .render import junit
@@ -88,9 +100,9 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
             raise BadInput(f"--junit {junit_file}: {exc.strerror or exc}") from None
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
-    else:
+    elif not (quiet and report.exit_code(strict) == 0):  # -q: silent on success
         from .render import terminal
-        terminal.render(report)
+        terminal.render(report, verbose=verbose)
     sys.exit(report.exit_code(strict))
 
 
@@ -215,10 +227,11 @@ def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, t
 
 # Commands that live with their feature's package; each module imports only click at load time.
 from .bench.command import bench_command  # noqa: E402
+from .commands import codes_command, fix_command  # noqa: E402
 from .fleet.command import fleet_command  # noqa: E402
 from .inspect.command import inspect_command  # noqa: E402
 
-for _command in (bench_command, inspect_command, fleet_command):
+for _command in (bench_command, inspect_command, fleet_command, codes_command, fix_command):
     main.add_command(_command)
 
 

@@ -46,7 +46,7 @@ _TABLE = [
     # PD110-PD117 the Paddle install's surroundings (binaries: PD110/PD111; stack: PD112-PD116; tickets: PD117)
     Code("PD110", "paddle", E, "import paddle would fail: the host's C/C++ runtime is older than the wheel needs", since="0.2.0"),
     Code("PD111", "paddle", E, "import paddle would fail: a shared library it needs cannot be found", since="0.2.0"),
-    Code("PD112", "paddle", E, "A package the Paddle distribution requires is missing or at a version it does not accept", since="0.2.0"),
+    Code("PD112", "paddle", E, "A distribution of the Paddle stack requires a package that is missing or at a version it does not accept", since="0.2.0"),
     Code("PD113", "paddle", E, "protobuf or numpy is at a version this Paddle or its toolkits cannot use", since="0.2.0"),
     Code("PD114", "paddle", E, "A Paddle toolkit (PaddleOCR, PaddleX, ...) does not match the installed Paddle", since="0.2.0"),
     Code("PD115", "paddle", W, "This Paddle release has a known bug that hits this setup", since="0.2.0"),
@@ -64,6 +64,11 @@ _TABLE = [
     # -- end pasted text --
     # -- end tickets --
     # -- stack (#15): PD150-PD169 --
+    Code("PD150", "paddle", W, "Two majors of one CUDA library (cuDNN, NCCL, cuBLAS) are installed side by side", since="0.2.0"),
+    Code("PD151", "paddle", W, "Importing another framework after Paddle (or before it) fails: a known import-order clash", since="0.2.0"),
+    Code("PD152", "paddle", W, "conda and pip copies of one package are mixed in this conda environment", since="0.2.0"),
+    Code("PD153", "paddle", W, "conda's CUDA packages do not match the CUDA/cuDNN this Paddle was built with", since="0.2.0"),
+    Code("PD154", "paddle", W, "CONDA_PREFIX names another environment than the python being checked", since="0.2.0"),
     # -- end stack --
     Code("PD108", "paddle", W, "Paddle's build information could not be read"),
     # the Paddle build against the GPUs
@@ -104,6 +109,12 @@ _TABLE = [
     Code("PD404", "host", W, "Little free disk space"),
     Code("PD405", "host", E, "The CPU lacks instructions this wheel uses, or Python runs under emulation", since="0.2.0"),
     # -- stack/tickets host codes: PD406-PD419 (stack PD406-PD412, tickets PD413-PD419) --
+    Code("PD406", "host", E, "A container started without the NVIDIA runtime: no /dev/nvidia* devices", since="0.2.0"),
+    Code("PD407", "host", E, "A container has /dev/nvidia* but the driver's libcuda.so.1 is not mounted", since="0.2.0"),
+    Code("PD408", "host", E, "WSL has no GPU access: /dev/dxg is missing (or this is WSL 1)", since="0.2.0"),
+    Code("PD409", "host", W, "WSL2: /usr/lib/wsl/lib is not on the loader's path", since="0.2.0"),
+    Code("PD410", "host", I, "WSL2: the GPU is reached through /dev/dxg; the libcuda.so.1 ldconfig warning is harmless", since="0.2.0"),
+    Code("PD411", "host", E, "WSL2: a Linux NVIDIA driver installed inside WSL shadows the Windows driver", since="0.2.0"),
     Code("PD413", "host", E, "The process ran out of open files (the open-file limit is too low for its workers)", since="0.2.0"),
     # -- end host --
     # a real op on each device

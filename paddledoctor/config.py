@@ -15,6 +15,7 @@ parent that has one (the first folder holding ``paddledoctor.toml``, or a ``pypr
     bench = false
     timeout = 60
     strict = false
+    ignore = ["PD306"]   # findings kept in --json (marked "ignored"), out of the verdict
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ KEYS: dict[str, str] = {
     "timeout": "seconds",
     "strict": "bool",
     "quick": "bool",
+    "ignore": "codes",  # findings kept in the report, out of the verdict (#15)
 }
 
 _UNITS = {"": 1, "b": 1,
@@ -97,6 +99,16 @@ def _coerce(key: str, value: Any, origin: str) -> Any:
         return float(value)
     if kind == "size":
         return parse_size(value, what)
+    if kind == "codes":
+        from . import codes as _codes
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(c, str) for c in items):
+            raise ConfigError(f"{what}: expected a list of codes such as [\"PD306\"], got {value!r}")
+        unknown = [c for c in items if c.upper() not in _codes.CODES]
+        if unknown:
+            raise ConfigError(f"{what}: unknown code(s) {', '.join(unknown)} "
+                              "(`paddledoctor codes` lists them)")
+        return [c.upper() for c in items]
     if kind == "path":
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{what}: expected a path, got {value!r}")

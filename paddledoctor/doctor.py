@@ -29,6 +29,8 @@ def _guard(probe: Callable[[], Any]) -> Any:
 def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
                   checkpoint_dir: str | os.PathLike | None = None) -> dict:
     from .probes import binaries, gpu, host, installed, loader
+    from .probes import environment
+    from .probes import stack as stack_probe
 
     nvml_child = gpu.start_nvml(min(NVML_TIMEOUT, timeout))
     paddle_child = None if quick else gpu.start_paddle(timeout)
@@ -39,6 +41,9 @@ def collect_facts(quick: bool = False, timeout: float = DEFAULT_TIMEOUT,
             "paddle": _guard(installed.probe_paddle_package),
             "cuda_libs": _guard(installed.probe_cuda_libraries),
             "driver_libs": _guard(loader.probe_driver_library),
+            # the stack around Paddle (#15): metadata of the distributions, conda/container/WSL2
+            "stack": _guard(stack_probe.probe),
+            "environment": _guard(environment.probe),
         }
         facts["cuda_runtime"] = _guard(lambda: installed.probe_cuda_runtime(facts["paddle"]))
         # static: the fatbin archs and loader needs of Paddle's own libraries (cached per file)
@@ -97,6 +102,10 @@ def load_facts(path: str | os.PathLike, paste: bool = True) -> "tuple[dict, str]
     if paste:
         from .explain import decode_log  # UTF-16 (PowerShell's >), GBK, BOMs, CRLF
         text = decode_log(data)
+        sample = text[:65536]
+        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if sample and controls > len(sample) // 20:  # binary data, not a log or a paste
+            raise ReportFormatError(f"{p} is not a text file")
     else:
         try:
             text = data.decode("utf-8")
@@ -185,13 +194,16 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
           min_gpus: int = 0, strict: bool = False, from_file: str | os.PathLike | None = None,
           bench: bool = False, bench_dir: str | os.PathLike | None = None,
           min_free_gpu_mem: int = 0, min_free_disk: int = 0,
-          checkpoint_dir: str | os.PathLike | None = None) -> Report:
+          checkpoint_dir: str | os.PathLike | None = None, only=None, skip=None,
+          ignore=None) -> Report:
     """Diagnose this machine (or a recorded report) and return the Report.
 
     ``report.exit_code()`` gives the CLI's exit status; ``report.findings`` the problems, each with a
     code, severity, evidence and fix; ``report.to_json()`` the document ``check --json`` prints.
     ``bench=True`` adds a short (64 MiB) checkpoint round trip in ``bench_dir`` (default: the
     system's temporary folder), whose facts go under ``facts["bench"]``.
+    ``only`` / ``skip``: areas or codes to keep / leave out; ``ignore``: codes kept in the report
+    but out of the verdict (raises :class:`paddledoctor.selection.SelectionError` on an unknown one).
     ``min_free_gpu_mem`` / ``min_free_disk`` (bytes) and ``checkpoint_dir`` are pre-flight
     requirements (see :func:`paddledoctor.preflight`): free memory on each GPU, free disk where the
     checkpoints go (``checkpoint_dir``, else the current folder), and a folder this process can write.
@@ -204,6 +216,11 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
         options["min_free_disk"] = int(min_free_disk)
     if checkpoint_dir is not None:
         options["checkpoint_dir"] = os.fspath(checkpoint_dir)
+    from . import selection  # --only / --skip AREA|CODE, ignore = ["PD306"] (#15)
+    for key, value in (("only", only), ("skip", skip), ("ignore", ignore)):
+        if value:
+            options[key] = selection.split(value)
+            selection.parse(options[key], key if key == "ignore" else f"--{key}")
     if from_file is not None:
         facts, mode = load_facts(from_file)
         return diagnose(facts, options, mode=mode, source=str(from_file))

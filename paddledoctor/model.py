@@ -70,9 +70,10 @@ class Finding:
     evidence: dict = field(default_factory=dict)
     fix: Fix | None = None
     area: str = ""
+    ignored: bool = False  # by the config file's `ignore = [...]`: kept, but not in the verdict
 
     def to_json(self) -> dict:
-        return {
+        doc = {
             "code": self.code,
             "severity": self.severity.value,
             "area": self.area,
@@ -80,6 +81,9 @@ class Finding:
             "evidence": encode(self.evidence),
             "fix": self.fix.to_json() if self.fix else None,
         }
+        if self.ignored:
+            doc["ignored"] = True
+        return doc
 
     @classmethod
     def from_json(cls, data: dict) -> "Finding":
@@ -90,6 +94,7 @@ class Finding:
             evidence=decode(data.get("evidence") or {}),
             fix=Fix.from_json(data["fix"]) if data.get("fix") else None,
             area=data.get("area", ""),
+            ignored=bool(data.get("ignored", False)),
         )
 
 
@@ -117,13 +122,18 @@ class Report:
     schema_version: int = SCHEMA_VERSION
 
     @property
+    def active(self) -> list[Finding]:
+        """The findings that count: all but those the config file ignores."""
+        return [f for f in self.findings if not f.ignored]
+
+    @property
     def worst(self) -> Severity | None:
-        if not self.findings:
+        if not self.active:
             return None
-        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+        return max((f.severity for f in self.active), key=lambda s: s.rank)
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity is severity)
+        return sum(1 for f in self.active if f.severity is severity)
 
     def exit_code(self, strict: bool = False) -> int:
         """0: nothing at error (warnings allowed unless strict); 1: at least one error."""

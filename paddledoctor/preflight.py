@@ -69,7 +69,9 @@ def check_with(settings: dict, from_file=None, config_file: str | None = None) -
                    bench=settings.get("bench", False),
                    min_free_gpu_mem=settings.get("min_free_gpu_mem", 0),
                    min_free_disk=settings.get("min_free_disk", 0),
-                   checkpoint_dir=settings.get("checkpoint_dir"))
+                   checkpoint_dir=settings.get("checkpoint_dir"),
+                   only=settings.get("only"), skip=settings.get("skip"),
+                   ignore=settings.get("ignore"))
     if config_file:
         report.options["config_file"] = config_file
     return report

@@ -48,6 +48,7 @@ def run(facts: dict, options: dict | None = None,
     finding naming it; the others still run."""
     from . import (archs, bench, checkpoint, cuda, doctor, fleet, gpu, host, loader,  # noqa: F401
                    ops, paddle, pasted, requirements)  # (registration)
+    from . import environment, stack  # noqa: F401  (#15: the stack around Paddle)
 
     options = options or {}
     wanted = None if areas is None else set(areas)
@@ -63,6 +64,12 @@ def run(facts: dict, options: dict | None = None,
                                               "error": f"{type(exc).__name__}: {exc}"}))
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-f.severity.rank, f.code))
+    if options.get("only") or options.get("skip") or options.get("ignore"):
+        from .. import selection  # --only / --skip / ignore = [...] (#15)
+        findings = selection.apply(findings, options)
+        shown = selection.areas_shown(options)
+        if shown is not None:
+            wanted = shown if wanted is None else wanted & shown
     return findings, _areas(facts, options, findings, wanted)
 
 
@@ -82,7 +89,7 @@ def _areas(facts: dict, options: dict, findings: list[Finding],
     for area in codes.AREAS:
         if wanted is not None and area not in wanted:
             continue
-        in_area = [f for f in findings if f.area == area]
+        in_area = [f for f in findings if f.area == area and not f.ignored]
         fn = SUMMARIES.get(area)
         try:
             status, text = fn(facts, options) if fn else ("ok", "")

@@ -330,6 +330,10 @@ def driver_library_reachable(facts, options):
         return
     if _gpu_op_passed(facts) or d.get("tegra_release"):
         return
+    env = F.get(facts, "environment")
+    if isinstance(env, dict) and (((env.get("container") or {}).get("in_container")
+                                   and not F.nvml_ok(facts)) or (env.get("wsl") or {}).get("is_wsl")):
+        return  # a container without the NVIDIA runtime, and WSL2, have their own findings (PD406-PD409)
     if not (F.has_nvidia_gpus(facts) or d.get("dev_nvidia") or d.get("wsl")):
         return
     evidence = {"searched": "LD_LIBRARY_PATH, " + str(d.get("cache") or "ld.so.cache")

@@ -26,12 +26,12 @@ def finding_lines(f: Finding, evidence: bool = True, indent: str = "") -> list[s
     return lines
 
 
-def print_finding(console, f: Finding) -> None:
+def print_finding(console, f: Finding, verbose: bool = False) -> None:
     from rich.markup import escape
 
     style = SEV_STYLE[f.severity]
     console.print(f"[{style}]{f.severity.value.upper()} {f.code}[/{style}] {escape(f.title)}")
-    if f.severity is Severity.INFO and not f.fix:
+    if f.severity is Severity.INFO and not f.fix and not verbose:
         return
     for key, value in f.evidence.items():
         if value in (None, "", [], {}):
@@ -57,11 +57,18 @@ def print_verdict(console, report) -> None:
     console.print(f"[{style}]{escape(report.verdict())}[/{style}]")
 
 
-def print_findings_and_verdict(console, report) -> None:
-    """How every report ends: its findings, then the one-line verdict."""
-    if report.findings:
+def print_findings_and_verdict(console, report, verbose: bool = False) -> None:
+    """How every report ends: its findings, then the one-line verdict. Findings the config file
+    ignores get one line naming them (their details stay in --json)."""
+    shown = [f for f in report.findings if not getattr(f, "ignored", False)]
+    ignored = [f for f in report.findings if getattr(f, "ignored", False)]
+    if shown:
         console.print()
-    for f in report.findings:
-        print_finding(console, f)
+    for f in shown:
+        print_finding(console, f, verbose=verbose)
+    if ignored:
+        console.print()
+        console.print("[dim]ignored by the config file: "
+                      + ", ".join(f"{f.code} ({f.severity.value})" for f in ignored) + "[/dim]")
     console.print()
     print_verdict(console, report)

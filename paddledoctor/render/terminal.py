@@ -15,7 +15,7 @@ MARK = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"
         "error": ("✗", "red"), "skipped": ("-", "dim")}
 
 
-def render(report: Report, file: TextIO | None = None) -> None:
+def render(report: Report, file: TextIO | None = None, verbose: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -31,4 +31,8 @@ def render(report: Report, file: TextIO | None = None) -> None:
         mark, style = MARK.get(area.status, ("?", ""))
         name = codes.AREA_TITLES.get(area.area, area.area)
         console.print(f"[{style}]{mark}[/{style}] [bold]{escape(name)}[/bold]: {escape(area.summary)}")
-    print_findings_and_verdict(console, report)
+        if verbose:  # -v: the facts behind the line
+            from .verbose import facts_lines
+            for line in facts_lines(report.facts, area.area):
+                console.print(f"    [dim]{escape(line)}[/dim]")
+    print_findings_and_verdict(console, report, verbose=verbose)
