@@ -175,8 +175,11 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
     if from_file is not None:
         facts = load_report_facts(from_file)
         return diagnose(facts, options, mode="from", source=str(from_file))
-    facts = collect_facts(quick=quick, timeout=timeout, checkpoint_dir=checkpoint_dir)
-    if bench:
-        facts["bench"] = _bench_facts(bench_dir if bench_dir is not None else checkpoint_dir,
-                                      max(timeout, 120.0))
+    from .stopping import library_guard
+
+    with library_guard():  # SIGTERM/SIGHUP like Ctrl-C: children killed, the bench's folder removed
+        facts = collect_facts(quick=quick, timeout=timeout, checkpoint_dir=checkpoint_dir)
+        if bench:
+            facts["bench"] = _bench_facts(bench_dir if bench_dir is not None else checkpoint_dir,
+                                          max(timeout, 120.0))
     return diagnose(facts, options, mode="quick" if quick else "full")

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from typing import Callable
 
@@ -178,7 +177,8 @@ def _run_children(facts: dict, temp: str, size: int, device: str, short: bool, d
 
 def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Progress | None):
     """One child with a deadline. With a progress callback, the child's "stage" lines are also
-    appended to a file in our temp folder, which this thread reads while another one waits."""
+    appended to a file in our temp folder, which this thread reads while the children's loop drains
+    the child."""
     from ..probes import isolate
 
     env = dict(os.environ)
@@ -191,14 +191,11 @@ def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Prog
             return child.wait()
         finally:
             child.kill()
-    box: dict = {}
-    waiter = threading.Thread(target=lambda: box.setdefault("result", child.wait()), daemon=True)
-    waiter.start()
     seen = 0
     try:
         progress(part["part"], part["title"])
-        while waiter.is_alive():
-            waiter.join(0.1)
+        while not child.done():
+            child.wait(0.1)  # the loop drains and judges the child meanwhile
             try:
                 with open(status, encoding="utf-8") as f:
                     lines = f.read().splitlines()
@@ -207,10 +204,9 @@ def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Prog
             for line in lines[seen:]:
                 progress(part["part"], line)
             seen = len(lines)
+        return child.wait()
     finally:
-        child.kill()  # Ctrl-C lands here: the group dies, and the waiter sees the pipes close
-        waiter.join(5)
-    return box.get("result") or isolate.ChildResult(start_error="the child's result was lost")
+        child.kill()  # Ctrl-C or a stop signal lands here: the group dies and is reaped
 
 
 def _absorb(facts: dict, name: str, result) -> None:
