@@ -97,6 +97,8 @@ class Child:
         self._buffers = {"events": bytearray(), "stdout": bytearray(), "stderr": bytearray()}
         self._open: dict = {}              # stream name -> file descriptor still being read
         self.ended_at: float | None = None
+        self._tree: list = []              # no process groups: the descendants last seen (psutil)
+        self._tree_at = 0.0
         self.proc = None
         self._lifeline = None
         pipes = [os.pipe() for _ in range(3)]  # events, stdout, stderr: read ends are ours alone
@@ -163,21 +165,23 @@ class Child:
         return self.proc.poll() is not None  # Windows: the handle keeps the pid from reuse
 
     def _kill_group(self) -> None:
-        """Under self._lock. A reaped child's pid may name another process group by now: left alone."""
-        if self.proc.returncode is not None:
-            return
-        if _HAVE_KILLPG:
+        """Under self._lock. A reaped child's pid may name another process group by now: with
+        process groups, only an unreaped child's is killed. Without them, the tree seen while it ran
+        is (psutil refuses a pid that was reused meanwhile)."""
+        running = self.proc.returncode is None
+        if not _HAVE_KILLPG:
+            _kill_tree(self.proc.pid if running else None, self._tree)
+        elif running:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 return
             except (ProcessLookupError, PermissionError, OSError):
                 pass
-        else:
-            _kill_tree(self.proc.pid)
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
+        if running:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
 
     def _feed(self, name: str, chunk: bytes) -> None:
         if not chunk:
@@ -193,6 +197,9 @@ class Child:
         if self.ended_at is None and self._exited():
             self.ended_at = now  # it ended before this look, so before any deadline judged below
         if self.ended_at is None:
+            if not _HAVE_KILLPG and now - self._tree_at > 0.5:
+                # what it started, while it can still be found under it (an orphan cannot)
+                self._tree, self._tree_at = _descendants(self.proc.pid), now
             if now < self.deadline:
                 return False
             self.result.timed_out = True  # still running at its deadline: the whole group dies
@@ -252,18 +259,24 @@ def _spawn(script: str, args: list[str], write_fd: int, out_fd: int, err_fd: int
                             **kwargs)
 
 
-def _kill_tree(pid: int) -> None:
-    """Where there are no process groups: the child's descendants, then the child."""
+def _descendants(pid: "int | None") -> list:
+    if pid is None:
+        return []
     try:
         import psutil
-        parent = psutil.Process(pid)
-        for proc in parent.children(recursive=True):
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
+        return psutil.Process(pid).children(recursive=True)
     except Exception:  # noqa: BLE001 - psutil missing, or the child gone
-        pass
+        return []
+
+
+def _kill_tree(pid: "int | None", seen: list) -> None:
+    """Where there are no process groups: the child's descendants, those found now (while it
+    runs) and those seen earlier, then the child."""
+    for proc in _descendants(pid) + list(seen):
+        try:
+            proc.kill()
+        except Exception:  # noqa: BLE001 - psutil.NoSuchProcess: gone already
+            pass
 
 
 class _Loop:
