@@ -126,9 +126,10 @@ def probe_checkpoint_dir(path: str | os.PathLike) -> dict:
         facts["error"] = f"{existing} is a file: the folder cannot be created under it"
         return facts
     try:
-        st = os.statvfs(existing)
-        facts["free"], facts["total"] = st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
-    except (OSError, AttributeError) as exc:
+        import shutil
+        usage = shutil.disk_usage(existing)  # statvfs on POSIX, GetDiskFreeSpaceEx on Windows
+        facts["free"], facts["total"] = usage.free, usage.total
+    except OSError as exc:
         facts["free"] = Unavailable(f"cannot stat {existing}: {exc}")
     try:
         with tempfile.NamedTemporaryFile(dir=existing, prefix=".paddledoctor-write-test-"):

@@ -30,16 +30,15 @@ Progress = Callable[[str, str], None]  # (part, stage) -> None
 
 
 def memory_available() -> dict:
-    """What this process may still allocate: MemAvailable, and the cgroup's room if it has a limit."""
+    """What this process may still allocate: the OS's available memory (psutil: Linux, macOS,
+    Windows alike), and the cgroup's room where it has a limit (which psutil does not see)."""
     out: dict = {}
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                if key in ("MemAvailable", "MemTotal"):
-                    out["available" if key == "MemAvailable" else "total"] = int(rest.split()[0]) * 1024
-    except OSError as exc:
-        return {"unavailable": f"cannot read /proc/meminfo: {exc.strerror}"}
+        import psutil
+        vm = psutil.virtual_memory()
+        out["available"], out["total"] = int(vm.available), int(vm.total)
+    except Exception as exc:  # noqa: BLE001 - psutil missing, or a platform it cannot read
+        return {"unavailable": f"cannot read the available memory: {type(exc).__name__}: {exc}"}
     for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
                                    ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
                                     "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
