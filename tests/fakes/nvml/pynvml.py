@@ -10,7 +10,7 @@ Scenario keys (all optional):
   gpus: [{name, uuid, serial, pci_bus_id, cc: [8, 0], memory_total, memory_used, utilization,
           ecc_volatile_uncorrected, ecc_aggregate_uncorrected, remapped_rows: [corr, unc, pending,
           failure] | "NotSupported", retired_pages_pending: 0 | 1 | "NotSupported",
-          processes: [{pid, used_memory}], error: "GpuIsLost" (every query on it raises)}]
+          processes: [{pid, used_memory}] | "NotSupported", error: "GpuIsLost" (every query on it raises)}]
 """
 
 import json
@@ -163,4 +163,4 @@ def nvmlDeviceGetRetiredPagesPendingStatus(h):
 
 def nvmlDeviceGetComputeRunningProcesses(h):
     return [SimpleNamespace(pid=p["pid"], usedGpuMemory=p.get("used_memory"))
-            for p in _gpu(h).get("processes", [])]
+            for p in _maybe(_gpu(h).get("processes", []))]
