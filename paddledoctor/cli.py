@@ -236,17 +236,26 @@ for _command in (bench_command, inspect_command, fleet_command, codes_command, f
 
 
 def run() -> None:
-    """Console-script entry: Ctrl-C is one line and exit 130; the doctor's own failure is exit 3
-    with one line, never a traceback."""
+    """Console-script entry. Ctrl-C, SIGTERM and SIGHUP take one clean path (every child's process
+    group killed, temporary folders and markers removed by the ``finally`` blocks on the way out):
+    one line, and exit 128+n. The doctor's own failure is exit 3 with one line, never a traceback."""
+    from .stopping import Stopped, guard
+
     try:
-        main(standalone_mode=False)
+        with guard():
+            main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("paddledoctor: interrupted", err=True)
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        # click turns a KeyboardInterrupt into Abort; the signal is its cause
+        stop = exc if isinstance(exc, Stopped) else exc.__cause__ or exc.__context__
+        if isinstance(stop, Stopped) and stop.name != "SIGINT":
+            _stopped_line(f"stopped by {stop.name}")
+            sys.exit(stop.exit_status)
+        _stopped_line("interrupted")
         sys.exit(130)
     except SystemExit:
         raise
@@ -254,3 +263,10 @@ def run() -> None:
         click.echo(f"paddledoctor: internal error: {type(exc).__name__}: {exc} "
                    "(please report it with `paddledoctor check --json`)", err=True)
         sys.exit(EXIT_DOCTOR_FAILED)
+
+
+def _stopped_line(what: str) -> None:
+    try:
+        click.echo(f"paddledoctor: {what}", err=True)
+    except OSError:  # SIGHUP: the terminal is gone, and stderr with it
+        pass

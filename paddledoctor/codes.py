@@ -186,6 +186,7 @@ _TABLE = [
     Code("PD907", "fleet", E, "The checkpoint directory is not shared by all ranks"),
     Code("PD908", "fleet", I, "One rank only: the collective check needs at least two"),
     # -- house (#13): PD909-PD919 --
+    Code("PD909", "fleet", E, "A rank's report never arrived: its own check did not finish", since="0.2.0"),
     # -- end fleet --
 ]
 

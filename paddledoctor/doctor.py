@@ -167,9 +167,10 @@ def probe_checkpoint_dir(path: str | os.PathLike) -> dict:
         facts["error"] = f"{existing} is a file: the folder cannot be created under it"
         return facts
     try:
-        st = os.statvfs(existing)
-        facts["free"], facts["total"] = st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
-    except (OSError, AttributeError) as exc:
+        import shutil
+        usage = shutil.disk_usage(existing)  # statvfs on POSIX, GetDiskFreeSpaceEx on Windows
+        facts["free"], facts["total"] = usage.free, usage.total
+    except OSError as exc:
         facts["free"] = Unavailable(f"cannot stat {existing}: {exc}")
     try:
         with tempfile.NamedTemporaryFile(dir=existing, prefix=".paddledoctor-write-test-"):
@@ -224,8 +225,11 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
     if from_file is not None:
         facts, mode = load_facts(from_file)
         return diagnose(facts, options, mode=mode, source=str(from_file))
-    facts = collect_facts(quick=quick, timeout=timeout, checkpoint_dir=checkpoint_dir)
-    if bench:
-        facts["bench"] = _bench_facts(bench_dir if bench_dir is not None else checkpoint_dir,
-                                      max(timeout, 120.0))
+    from .stopping import library_guard
+
+    with library_guard():  # SIGTERM/SIGHUP like Ctrl-C: children killed, the bench's folder removed
+        facts = collect_facts(quick=quick, timeout=timeout, checkpoint_dir=checkpoint_dir)
+        if bench:
+            facts["bench"] = _bench_facts(bench_dir if bench_dir is not None else checkpoint_dir,
+                                          max(timeout, 120.0))
     return diagnose(facts, options, mode="quick" if quick else "full")

@@ -16,8 +16,10 @@ __all__ = ["check_bench_facts", "run_bench", "bench_report", "bench_model", "par
 
 
 def run_bench(*args: Any, **kwargs: Any) -> dict:
+    from ..stopping import library_guard
     from .runner import run_bench as _run
-    return _run(*args, **kwargs)
+    with library_guard():  # SIGTERM/SIGHUP like Ctrl-C: the children killed, the folder removed
+        return _run(*args, **kwargs)
 
 
 run_bench.__doc__ = """The full checkpoint round trip; returns facts["bench"] (see bench/runner.py).

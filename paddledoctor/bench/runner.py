@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from typing import Callable
 
@@ -31,16 +30,15 @@ Progress = Callable[[str, str], None]  # (part, stage) -> None
 
 
 def memory_available() -> dict:
-    """What this process may still allocate: MemAvailable, and the cgroup's room if it has a limit."""
+    """What this process may still allocate: the OS's available memory (psutil: Linux, macOS,
+    Windows alike), and the cgroup's room where it has a limit (which psutil does not see)."""
     out: dict = {}
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                if key in ("MemAvailable", "MemTotal"):
-                    out["available" if key == "MemAvailable" else "total"] = int(rest.split()[0]) * 1024
-    except OSError as exc:
-        return {"unavailable": f"cannot read /proc/meminfo: {exc.strerror}"}
+        import psutil
+        vm = psutil.virtual_memory()
+        out["available"], out["total"] = int(vm.available), int(vm.total)
+    except Exception as exc:  # noqa: BLE001 - psutil missing, or a platform it cannot read
+        return {"unavailable": f"cannot read the available memory: {type(exc).__name__}: {exc}"}
     for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
                                    ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
                                     "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
@@ -178,7 +176,8 @@ def _run_children(facts: dict, temp: str, size: int, device: str, short: bool, d
 
 def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Progress | None):
     """One child with a deadline. With a progress callback, the child's "stage" lines are also
-    appended to a file in our temp folder, which this thread reads while another one waits."""
+    appended to a file in our temp folder, which this thread reads while the children's loop drains
+    the child."""
     from ..probes import isolate
 
     env = dict(os.environ)
@@ -191,14 +190,11 @@ def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Prog
             return child.wait()
         finally:
             child.kill()
-    box: dict = {}
-    waiter = threading.Thread(target=lambda: box.setdefault("result", child.wait()), daemon=True)
-    waiter.start()
     seen = 0
     try:
         progress(part["part"], part["title"])
-        while waiter.is_alive():
-            waiter.join(0.1)
+        while not child.done():
+            child.wait(0.1)  # the loop drains and judges the child meanwhile
             try:
                 with open(status, encoding="utf-8") as f:
                     lines = f.read().splitlines()
@@ -207,10 +203,9 @@ def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Prog
             for line in lines[seen:]:
                 progress(part["part"], line)
             seen = len(lines)
+        return child.wait()
     finally:
-        child.kill()  # Ctrl-C lands here: the group dies, and the waiter sees the pipes close
-        waiter.join(5)
-    return box.get("result") or isolate.ChildResult(start_error="the child's result was lost")
+        child.kill()  # Ctrl-C or a stop signal lands here: the group dies and is reaped
 
 
 def _absorb(facts: dict, name: str, result) -> None:

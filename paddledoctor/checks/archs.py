@@ -9,8 +9,6 @@ major on an equal or higher minor; PTX JIT-compiles for any higher cc) are NVIDI
 
 from __future__ import annotations
 
-import os
-
 from .. import archs as A
 from ..model import Fix, Severity
 from . import check, finding
@@ -32,7 +30,7 @@ def binary_archs(facts) -> dict | None:
     if not sass and not ptx:
         return None
     return {"sass": sorted(sass), "ptx": sorted(ptx),
-            "library": os.path.basename(str(build.get("primary") or "")) or None}
+            "library": F.paths(facts).basename(str(build.get("primary") or "")) or None}
 
 
 def _names(prefix: str, values) -> str:

@@ -141,6 +141,15 @@ def is_windows(facts) -> bool:
     return get(facts, "host", "os", "system") == "Windows"
 
 
+def paths(facts):
+    """The path rules of the machine the facts are from (ntpath for a Windows report, posixpath
+    otherwise), not of the machine that judges them: a Windows report re-diagnosed on Linux."""
+    import ntpath
+    import posixpath
+
+    return ntpath if is_windows(facts) else posixpath
+
+
 def pip(facts) -> str:
     """How to call this interpreter's pip in a fix command."""
     if get(facts, "host", "python", "python_on_path_is_this") is False:

@@ -113,6 +113,35 @@ def ranks_that_did_not_arrive(facts, options):
 
 
 @check("fleet")
+def ranks_that_did_not_report(facts, options):
+    """A rank whose own check never finished (or whose report never came) is no passing rank: the
+    job fails and the ranks are named. Those PD902 already names (never arrived) are left to it,
+    and so are the reports that a failed collective could not gather (PD901/PD902 fail the job)."""
+    fleet = _fleet(facts, "cluster")
+    if not fleet:
+        return
+    behind = set((fleet.get("collective", {}).get("failed") or {}).get("behind") or [])
+    rows = {r.get("rank"): r for r in fleet.get("ranks") or [] if isinstance(r, dict)}
+    world = fleet.get("world_size") or 0
+    silent = {}
+    for r in range(world):
+        row = rows.get(r)
+        if row is None:
+            silent[r] = "no row for it in the gathered reports"
+        elif "unavailable" in row and "collective check failed" not in str(row["unavailable"]):
+            silent[r] = str(row["unavailable"])
+    silent = {r: why for r, why in silent.items() if r not in behind}
+    if not silent:
+        return
+    reasons = sorted(set(silent.values()))
+    yield finding("PD909", f"{_ranks_text(sorted(silent))} did not report: {'; '.join(reasons)}",
+                  {"ranks": sorted(silent), "reasons": silent, "world_size": world},
+                  Fix([], f"Read the launcher's log of {_ranks_text(sorted(silent))} (log/workerlog.N "
+                          "on its node): its own check ran past the fleet's deadline. Run "
+                          "`paddledoctor check` there, or give `paddledoctor fleet` a longer --timeout."))
+
+
+@check("fleet")
 def collective_failed(facts, options):
     fleet = _fleet(facts, "cluster")
     if not fleet or fleet.get("world_size", 0) < 2:

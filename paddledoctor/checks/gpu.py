@@ -123,21 +123,31 @@ def gpu_not_busy(facts, options):
     ours = set(F.get(facts, "doctor", "child_pids", default=[]) or [])
     for g in F.nvml_gpus(facts):
         mem = g.get("memory")
-        procs = g.get("processes")
-        if not isinstance(mem, dict) or not isinstance(procs, list) or not mem.get("total"):
+        if not isinstance(mem, dict) or not mem.get("total"):
             continue
-        others = [p for p in procs if p.get("pid") not in ours]
-        used = sum(p.get("used_memory") or 0 for p in others)
-        if used < BUSY_FRACTION * mem["total"]:
+        procs = g.get("processes") if isinstance(g.get("processes"), list) else []
+        named = [p for p in procs if isinstance(p.get("used_memory"), int)]
+        others = [p for p in named if p.get("pid") not in ours]
+        by_others = sum(p["used_memory"] for p in others)
+        # Memory no process accounts for: NVML cannot attribute it from inside a container (other
+        # containers' processes are not listed, or listed without their memory) or the query failed.
+        used = mem.get("used") if isinstance(mem.get("used"), int) else None
+        unnamed = max(0, used - sum(p["used_memory"] for p in named)) if used is not None else 0
+        held = by_others + unnamed
+        if held < BUSY_FRACTION * mem["total"]:
             continue
-        top = sorted(others, key=lambda p: -(p.get("used_memory") or 0))[:3]
-        named = ", ".join(f"PID {p['pid']}" + (f" ({p['name']})" if p.get("name") else "")
-                          + f" {F.gib(p.get('used_memory'))}" for p in top)
+        top = sorted(others, key=lambda p: -p["used_memory"])[:3]
+        names = [f"PID {p['pid']}" + (f" ({p['name']})" if p.get("name") else "")
+                 + f" {F.gib(p.get('used_memory'))}" for p in top]
+        if unnamed >= BUSY_FRACTION * mem["total"] or not names:
+            names.append(f"{F.gib(unnamed)} by processes NVML cannot name (another container or VM"
+                         " on this GPU; memory.used says it is in use)")
         yield finding(
             "PD306",
-            f"GPU {g.get('index')} ({g.get('name')}): {F.gib(used)} of {F.gib(mem['total'])} held by "
-            f"other processes: {named}",
-            {"gpu": g.get("index"), "used_by_others": used, "total": mem["total"],
+            f"GPU {g.get('index')} ({g.get('name')}): {F.gib(held)} of {F.gib(mem['total'])} held by "
+            f"other processes: {', '.join(names)}",
+            {"gpu": g.get("index"), "used_by_others": held, "total": mem["total"],
+             "memory_used": used, "unattributed": unnamed,
              "processes": top, "utilization_gpu": g.get("utilization_gpu")},
             Fix([f"nvidia-smi -i {g.get('index')}"],
                 "Wait for that job, stop it, or train on another GPU (CUDA_VISIBLE_DEVICES)."))

@@ -78,8 +78,10 @@ def summarize(facts, options):
     h = F.get(facts, "host", default={})
     osf, py, cpu = h.get("os") or {}, h.get("python") or {}, h.get("cpu") or {}
     flags = cpu.get("flags") if isinstance(cpu.get("flags"), dict) else None
-    simd = ("/".join(n.upper() for n in ("avx", "avx2", "avx512f") if flags.get(n)) or "no AVX"
-            ) if flags is not None else None
+    if not flags:  # not read (macOS, Windows, no /proc/cpuinfo): unknown, which is not "no AVX"
+        simd = "CPU flags unknown"
+    else:
+        simd = "/".join(n.upper() for n in ("avx", "avx2", "avx512f") if flags.get(n)) or "no AVX"
     mem = h.get("memory") or {}
     available = mem.get("available")
     if isinstance(available, int) and isinstance(mem.get("cgroup_limit"), int):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from ..knowledge import wheels
 from ..model import Fix
@@ -153,9 +152,13 @@ def paddle_comes_from_a_distribution(facts, options):
     providers = F.providers(facts)
     if not pkg or not pkg.get("found") or not providers:
         return
-    location = os.path.normpath(pkg.get("location") or "")
-    sites = {os.path.normpath(p["location"]) for p in providers}
-    if os.path.dirname(location) in sites:
+    P = F.paths(facts)  # the report's OS: C:\\...\\site-packages is a folder there, not here
+
+    def norm(path: str) -> str:
+        return P.normcase(P.normpath(path))
+    location = P.normpath(pkg.get("location") or "")
+    sites = {P.normpath(p["location"]) for p in providers}
+    if norm(P.dirname(location)) in {norm(s) for s in sites}:
         return
     yield finding(
         "PD107",

@@ -73,7 +73,6 @@ def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min
         launch = fleet_rank.launch_env()
     except (ConfigError, fleet_rank.NotLaunched) as exc:
         raise _BadInput(str(exc)) from None
-    fleet_rank.install_sigterm()
     strict = bool(resolved.get("strict"))
 
     def show(report) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import tempfile
 import time
@@ -211,8 +210,9 @@ def run_rank(settings: dict, directory: str | None = None, timeout: float = DEFA
         mine = rank_report(report, launch, bool(settings.get("strict")))
         _write_atomic(report_path, json.dumps(mine, separators=(",", ":")).encode("utf-8"))
         result = child.wait()
-    finally:
+    finally:  # also on a stop signal: the child's group dies, then what it left in --dir goes
         child.kill()
+        remove_markers(child.wait(5))
         shutil.rmtree(workdir, ignore_errors=True)
     collective = collective_facts(result, launch, cfg)
     ranks = collective.pop("reports", None)
@@ -248,6 +248,27 @@ def run_rank(settings: dict, directory: str | None = None, timeout: float = DEFA
     return report
 
 
+def remove_markers(result) -> list[str]:
+    """This rank's marker in the shared --dir, and the marker folder when no other rank's marker
+    is left in it: what a killed collective child could not remove itself. Returns what was removed."""
+    removed = []
+    for event in result.events:
+        if event.get("event") != "marker":
+            continue
+        path, folder = event.get("path"), event.get("folder")
+        if not (isinstance(path, str) and isinstance(folder, str)
+                and os.path.basename(folder).startswith(".paddledoctor-fleet-")
+                and os.path.dirname(path) == folder):
+            continue  # only what the child said it made, and only of that shape
+        for target, remove in ((path, os.unlink), (folder, os.rmdir)):
+            try:
+                remove(target)
+                removed.append(target)
+            except OSError:  # gone already, or another rank's marker is still in the folder
+                pass
+    return removed
+
+
 def collective_facts(result, launch: Launch, cfg: dict) -> dict:
     """The collective child's events as facts; how it ended when it did not end well."""
     facts: dict = {"seconds": round(result.seconds, 3), "join_timeout_s": cfg["join_s"],
@@ -278,17 +299,6 @@ def collective_facts(result, launch: Launch, cfg: dict) -> dict:
                            # Dead before it could meet the others: this rank is the one missing.
                            "behind": [launch.rank] if result.last("joined") is None else None}
     return facts
-
-
-def install_sigterm() -> None:
-    """The launcher stops a job with SIGTERM: end as on Ctrl-C, so that the child (in its own
-    process group) is killed too."""
-    def on_term(signum, frame):
-        raise KeyboardInterrupt()
-    try:
-        signal.signal(signal.SIGTERM, on_term)
-    except ValueError:  # not the main thread (a library caller): leave the handler alone
-        pass
 
 
 __all__ = ["run_rank", "launch_env", "NotLaunched", "Launch"]

@@ -157,10 +157,15 @@ def _cgroup_memory_limit() -> int | None:
 
 def _statvfs(path: str) -> dict | Unavailable:
     try:
-        st = os.statvfs(path)
-    except (OSError, AttributeError) as exc:
+        if hasattr(os, "statvfs"):
+            st = os.statvfs(path)
+            total, free = st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
+        else:  # Windows
+            import shutil
+            total, _, free = shutil.disk_usage(path)
+    except OSError as exc:
         return Unavailable(f"cannot stat {path}: {exc}")
-    facts = {"path": path, "total": st.f_blocks * st.f_frsize, "free": st.f_bavail * st.f_frsize}
+    facts = {"path": path, "total": total, "free": free}
     try:
         facts["fsid"] = f"{os.stat(path).st_dev:x}"  # tells whether two paths share a filesystem
     except OSError:

@@ -248,6 +248,25 @@ def test_gpu_held_by_another_process():
     assert pd306["evidence"]["used_by_others"] == 48 << 30
 
 
+@pytest.mark.parametrize("processes", [
+    [],                                        # another container's processes are not listed
+    [{"pid": 0, "used_memory": None}],         # listed, without a pid of ours or its memory
+    "NotSupported",                            # the query itself is not supported
+], ids=["not-listed", "no-memory", "query-unsupported"])
+def test_a_gpu_full_from_another_container_is_busy_by_memory_used(processes):
+    busy = gpu(memory_total=80 << 30, memory_used=70 << 30, processes=processes)
+    _, doc = quick(nvml_machine(gpus=[gpu(), busy]))
+    pd306 = the(doc, "PD306")
+    assert pd306["evidence"]["gpu"] == 1 and pd306["evidence"]["unattributed"] >= 69 << 30
+    assert "processes NVML cannot name" in pd306["title"]
+
+
+def test_an_idle_gpu_whose_processes_nvml_cannot_name_is_not_busy():
+    idle = gpu(memory_total=80 << 30, memory_used=1 << 30, processes=[])
+    _, doc = quick(nvml_machine(gpus=[idle]))
+    assert "PD306" not in codes_of(doc)
+
+
 def test_unsupported_ecc_query_is_a_reasoned_fact_not_a_finding():
     _, doc = quick(nvml_machine(gpus=[gpu(ecc_volatile_uncorrected="NotSupported",
                                           ecc_aggregate_uncorrected="NotSupported")]))

@@ -163,3 +163,28 @@ def test_table_rows_and_differences():
     assert "2     ?            ?       FAIL     did not join the check in time" in text
     assert "all-reduce bus bandwidth (rank 0): 64 KiB 0.020 GB/s, 16 MiB 0.900 GB/s" in text
     assert "rank 0: -; rank 1: WARN PD208 CVD set" in text  # no majority of two
+
+
+def test_a_rank_whose_own_check_did_not_finish_fails_the_job_and_is_named():
+    silent = {"rank": 2, "unavailable": "this rank's own check did not finish in time",
+              "measured": {}}
+    report = judge(cluster([rank(0), rank(1), silent]))
+    (pd909,) = [f for f in report.findings if f.code == "PD909"]
+    assert pd909.title == "rank 2 did not report: this rank's own check did not finish in time"
+    assert pd909.evidence["ranks"] == [2]
+    assert report.exit_code() == 1
+
+
+def test_a_rank_missing_from_the_gathered_reports_is_named_too():
+    facts = cluster([rank(0), rank(2)])
+    facts["fleet"]["world_size"] = 3
+    report = judge(facts)
+    assert [f.evidence["ranks"] for f in report.findings if f.code == "PD909"] == [[1]]
+    assert report.exit_code() == 1
+
+
+def test_ranks_that_never_joined_are_pd902s_not_pd909s():
+    facts = cluster([rank(0), {"rank": 1, "unavailable": "did not join the check in time"}],
+                    failed={"step": "join the other ranks", "outcome": "timeout", "behind": [1]})
+    codes = codes_of(judge(facts))
+    assert "PD902" in codes and "PD909" not in codes

@@ -241,3 +241,69 @@ def test_ctrl_c_stops_the_doctor_and_its_children(tmp_path):
     assert "Traceback" not in err + out
     assert wait_until(lambda: not any(alive(p) for p in probe + grandchild), 3), probe + grandchild
     assert wait_until(lambda: not tagged(tag), 3) is True, tagged(tag)
+
+
+def test_a_child_that_writes_more_than_a_pipe_holds_is_drained_while_the_caller_is_busy(
+        child_script):
+    """1 MB of events and 1 MB of stderr from a healthy 0.1 s job, while the caller does other work
+    (the static probes) past the child's deadline: the loop drains the pipes meanwhile, so the child
+    ends on time and is not taken for a hang."""
+    script = child_script("""
+        for i in range(10000):
+            emit("row", i=i, pad="x" * 90)
+        sys.stderr.write("y" * (1 << 20))
+        sys.stderr.flush()
+        emit("done")
+    """)
+    child = isolate.Child(script, timeout=3)
+    time.sleep(4)  # busy elsewhere, past the deadline
+    result = child.wait()
+
+    assert not result.timed_out, result.failure()
+    assert result.returncode == 0 and result.failure() is None
+    assert len([e for e in result.events if e["event"] == "row"]) == 10000
+    assert result.last("done") is not None
+    assert result.seconds < 3
+
+
+def test_many_children_are_drained_together_whatever_order_they_are_waited_in(child_script):
+    loud = child_script("""
+        sys.stdout.write("z" * (1 << 20)); sys.stdout.flush()
+        emit("done")
+    """, name="loud.py")
+    slow = child_script("""
+        time.sleep(2.5)
+        emit("done")
+    """, name="slow.py")
+    children = [isolate.Child(slow, timeout=10)] + [isolate.Child(loud, timeout=2) for _ in range(3)]
+    results = [c.wait() for c in children]  # the slow one first: the loud ones must not block
+
+    assert all(not r.timed_out and r.last("done") for r in results), [r.failure() for r in results]
+    assert all(r.seconds < 2 for r in results[1:])
+
+
+def test_a_child_that_ends_just_before_its_deadline_is_not_timed_out(child_script):
+    """The deadline is judged at the moment the child ended, not when the loop next looked: here
+    the loop still reads the pipes a helper holds open when the deadline passes."""
+    script = child_script("""
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])  # holds stdout
+        target = float(sys.argv[2])
+        time.sleep(max(0.0, target - time.monotonic()))
+        os._exit(0)
+    """)
+    for _ in range(3):
+        t0 = time.monotonic()
+        child = isolate.Child(script, [repr(t0 + 1.9)], timeout=2.0)
+        result = child.wait()
+        if time.monotonic() - t0 < 1.9:
+            pytest.skip("the machine was too slow to start the child in time")
+        assert not result.timed_out and result.returncode == 0, result.failure()
+
+
+def test_a_child_that_ended_long_before_the_caller_looked_is_not_timed_out(child_script):
+    script = child_script('emit("done")\n')
+    child = isolate.Child(script, timeout=1)
+    time.sleep(2)
+    result = child.wait()
+    assert not result.timed_out and result.failure() is None
+    assert result.seconds < 1

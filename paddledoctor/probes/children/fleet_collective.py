@@ -261,6 +261,10 @@ def shared_dir(board, directory, deadline):
     folder = os.path.join(directory, f".paddledoctor-fleet-{nonce}")
     mine = os.path.join(folder, f"rank-{RANK}")
     result = {"dir": directory}
+    # The doctor removes these itself when this child is killed before it could (a stop signal, the
+    # deadline): it learns their names here, before they exist.
+    emit("marker", folder=folder, path=mine)
+    OUT.flush()
     try:
         os.makedirs(folder, exist_ok=True)
         with open(mine, "w") as f:

@@ -15,7 +15,8 @@ Scenario keys (all optional), as the tests write them:
           ecc_volatile_uncorrected, ecc_aggregate_uncorrected: int | "NotSupported",
           remapped_rows: [corr, unc, pending, failure] | "NotSupported",
           retired_pages_pending: 0 | 1 | "NotSupported",
-          processes: [{pid, used_memory (None: not available)}], error: "GpuIsLost" | ...}]
+          processes: [{pid, used_memory (None: not available)}] | "NotSupported",
+          error: "GpuIsLost" | ...}]
 """
 
 from __future__ import annotations
@@ -136,7 +137,9 @@ def spec(scenario: dict) -> str:
             put("retired", _value(g["retired_pages_pending"]))
         if g.get("error"):
             put("error", _code(g["error"]))
-        for p in g.get("processes") or []:
+        if g.get("processes") == "NotSupported":
+            put("procs_ns", 1)
+        for p in (g.get("processes") if isinstance(g.get("processes"), list) else []):
             used = p.get("used_memory")
             put("proc", f"{int(p['pid'])} {-1 if used is None else int(used)}")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@
  *     gpu 0 remapped C U P F | NS       gpu 0 retired 0|1|NS
  *     gpu 0 error 15                    every query on that GPU returns this code
  *     gpu 0 proc PID USED               a compute process on it (USED -1: not available)
+ *     gpu 0 procs_ns 1                  the process list is NotSupported (vGPU, some containers)
  * The product never names this file or that variable.
  */
 #include <signal.h>
@@ -39,7 +40,7 @@ typedef struct {
     unsigned util;
     long long ecc_volatile, ecc_aggregate, retired;
     long long remapped[4];
-    int remapped_ns, nproc;
+    int remapped_ns, nproc, procs_ns;
     unsigned proc_pid[MAXPROC];
     long long proc_used[MAXPROC];
 } gpu_t;
@@ -100,6 +101,8 @@ static void parse(void) {
                 if (!strcmp(v, "NS")) g->remapped_ns = 1;
                 else sscanf(v, "%lld %lld %lld %lld", &g->remapped[0], &g->remapped[1],
                             &g->remapped[2], &g->remapped[3]);
+            } else if (!strcmp(field, "procs_ns")) {
+                g->procs_ns = 1;
             } else if (!strcmp(field, "proc") && g->nproc < MAXPROC) {
                 sscanf(v, "%u %lld", &g->proc_pid[g->nproc], &g->proc_used[g->nproc]);
                 g->nproc++;
@@ -271,6 +274,7 @@ typedef struct {
 
 int nvmlDeviceGetComputeRunningProcesses_v3(void *h, unsigned *count, process_t *infos) {
     DEVICE(h);
+    if (g->procs_ns) return ERR_NOT_SUPPORTED;
     if (g->nproc == 0) { *count = 0; return OK; }
     if (!infos || *count < (unsigned)g->nproc) { *count = (unsigned)g->nproc; return ERR_INSUFFICIENT_SIZE; }
     for (int i = 0; i < g->nproc; i++) {
