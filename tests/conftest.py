@@ -78,10 +78,11 @@ def sigint_as_at_a_terminal() -> None:
 
 
 def run_cli(*args: str, nvml: dict | None = None, pythonpath: list[Path] | None = None,
-            env: dict | None = None, timeout: float = 120, cwd: Path | None = None
-            ) -> subprocess.CompletedProcess:
-    """Run ``python -m paddledoctor ARGS`` as a user would, on a simulated NVML machine."""
-    return subprocess.run([sys.executable, "-m", "paddledoctor", *args], capture_output=True,
+            env: dict | None = None, timeout: float = 120, cwd: Path | None = None,
+            python: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m paddledoctor ARGS`` as a user would, on a simulated NVML machine (with this
+    interpreter unless ``python`` names another: never the ``python`` of PATH)."""
+    return subprocess.run([python or sys.executable, "-m", "paddledoctor", *args], capture_output=True,
                           text=True, timeout=timeout, env=doctor_env(nvml, pythonpath, env),
                           cwd=str(cwd) if cwd else None)
 
@@ -95,6 +96,34 @@ def codes_of(doc_or_report) -> set[str]:
     if isinstance(doc_or_report, dict):
         return {f["code"] for f in doc_or_report["findings"]}
     return {f.code for f in doc_or_report.findings}
+
+
+# What `import paddledoctor` and its commands need (pyproject's dependencies and theirs).
+DOCTOR_IMPORTS = ("click", "psutil", "rich", "packaging", "pynvml", "markdown_it", "mdurl",
+                  "pygments", "tomli", "typing_extensions")
+
+
+@pytest.fixture(scope="session")
+def python_without_paddle(tmp_path_factory) -> str:
+    """A real virtual environment with the doctor's dependencies only (linked from this one) and
+    the doctor from this checkout: an interpreter where no Paddle is installed at all."""
+    import importlib.util
+
+    venv = tmp_path_factory.mktemp("venv-without-paddle")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120, capture_output=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    for name in DOCTOR_IMPORTS:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            continue
+        src = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
+        (site / src.name).symlink_to(src)
+    (site / "paddledoctor-checkout.pth").write_text(str(ROOT) + "\n")
+    python = venv / "bin" / "python"
+    assert subprocess.run([str(python), "-c", "import paddle"], capture_output=True,
+                          timeout=60).returncode != 0, "paddle must not be importable there"
+    return str(python)
 
 
 @pytest.fixture

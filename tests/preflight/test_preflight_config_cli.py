@@ -22,6 +22,16 @@ def test_sizes(text, expected):
     assert parse_size(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("100g", 100 * 10 ** 9), ("100G", 100 * 10 ** 9), ("512m", 512 * 10 ** 6), ("2t", 2 * 10 ** 12),
+    ("64k", 64_000)])
+def test_a_bare_letter_is_decimal_like_its_b_form(text, expected):
+    """In a requirement, `100g` is `100GB` (10^9), as df -H prints it, never 2^30: a floor of
+    "100g" free disk must not demand 7 GB more than the user wrote."""
+    assert parse_size(text) == expected
+    assert parse_size(text) == parse_size(text + "b")
+
+
 @pytest.mark.parametrize("bad", ["20 GiBs", "lots", "", "-1GiB", True, [1], -5, "1PiB"])
 def test_bad_sizes_name_the_value(bad):
     with pytest.raises(ConfigError):

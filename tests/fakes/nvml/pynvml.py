@@ -10,7 +10,8 @@ Scenario keys (all optional):
   gpus: [{name, uuid, serial, pci_bus_id, cc: [8, 0], memory_total, memory_used, utilization,
           ecc_volatile_uncorrected, ecc_aggregate_uncorrected, remapped_rows: [corr, unc, pending,
           failure] | "NotSupported", retired_pages_pending: 0 | 1 | "NotSupported",
-          processes: [{pid, used_memory}], error: "GpuIsLost" (every query on it raises)}]
+          processes: [{pid, used_memory}], error: "GpuIsLost" (every query on it raises),
+          handle_error: "NoPermission" (nvmlDeviceGetHandleByIndex raises it)}]
 """
 
 import json
@@ -111,6 +112,8 @@ def nvmlDeviceGetHandleByIndex(index):
         _raise("InvalidArgument")
     if SCENARIO["gpus"][index].get("error") == "GpuIsLost":
         _raise("GpuIsLost")
+    if SCENARIO["gpus"][index].get("handle_error"):  # e.g. NoPermission: /dev/nvidiaN not allowed
+        _raise(SCENARIO["gpus"][index]["handle_error"])
     return index
 
 
