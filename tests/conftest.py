@@ -21,6 +21,10 @@ ROOT = TESTS.parent
 FAKES = TESTS / "fakes"
 FAKE_NVML_DIR = FAKES / "nvml"
 FIXTURES = TESTS / "fixtures"
+# Reports of GPU machines made by tests/fixtures/synthesized/make_fixtures.py (not recordings).
+SYNTHESIZED = FIXTURES / "synthesized"
+# Reports written by released doctor versions, kept as they were written (check --from must read them).
+REGRESSION = FIXTURES / "regression"
 
 NO_DRIVER = {"init_error": "LibraryNotFound"}
 

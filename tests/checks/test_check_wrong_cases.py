@@ -150,11 +150,8 @@ def test_a_gpu_whose_queries_fail_is_pd307():
 # --- PD206: NCCL on several GPUs, except on Windows where none exists -------------------------------
 
 def _fixture(name: str) -> dict:
-    from conftest import FIXTURES
-    for folder in (FIXTURES / "synthesized", FIXTURES):
-        if (folder / f"{name}.json").is_file():
-            return doctor.load_report_facts(folder / f"{name}.json")
-    raise FileNotFoundError(name)
+    from conftest import SYNTHESIZED
+    return doctor.load_report_facts(SYNTHESIZED / f"{name}.json")
 
 
 def test_pd206_on_linux_but_not_on_windows():
