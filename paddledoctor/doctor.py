@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
-from .model import Report, ReportFormatError, Unavailable, facts_from_document
+from .model import Report, ReportFormatError, Unavailable, document_mode, facts_from_document
 
 DEFAULT_TIMEOUT = 60.0
 NVML_TIMEOUT = 15.0
@@ -77,6 +77,11 @@ def diagnose(facts: dict, options: dict | None = None, mode: str = "full",
 
 def load_report_facts(path: str | os.PathLike) -> dict:
     """The facts of a recorded report (``check --json`` output, or a Markdown report embedding it)."""
+    return facts_from_document(load_report_document(path))
+
+
+def load_report_document(path: str | os.PathLike) -> Any:
+    """A recorded report's whole JSON document (validated by :func:`facts_from_document`)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -93,7 +98,7 @@ def load_report_facts(path: str | os.PathLike) -> dict:
         if doc is None:
             raise ReportFormatError(f"{p} is neither a JSON report nor a Markdown report "
                                     "with one embedded") from None
-    return facts_from_document(doc)
+    return doc
 
 
 def _json_in_markdown(text: str) -> Any:
@@ -173,8 +178,13 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
     if checkpoint_dir is not None:
         options["checkpoint_dir"] = os.fspath(checkpoint_dir)
     if from_file is not None:
-        facts = load_report_facts(from_file)
-        return diagnose(facts, options, mode="from", source=str(from_file))
+        doc = load_report_document(from_file)
+        facts = facts_from_document(doc)
+        mode, areas = document_mode(doc)
+        if areas is not None:  # a bench/inspect/fleet document: its own options, then these
+            options = {**(doc.get("options") if isinstance(doc.get("options"), dict) else {}),
+                       **options}
+        return diagnose(facts, options, mode=mode, source=str(from_file), areas=areas)
     facts = collect_facts(quick=quick, timeout=timeout, checkpoint_dir=checkpoint_dir)
     if bench:
         facts["bench"] = _bench_facts(bench_dir if bench_dir is not None else checkpoint_dir,
