@@ -38,6 +38,14 @@ if "PADDLEDOCTOR_CACHE_DIR" not in os.environ:
     os.environ["PADDLEDOCTOR_CACHE_DIR"] = _CACHE
     atexit.register(shutil.rmtree, _CACHE, True)
 
+# Hermetic: no paddledoctor.toml or [tool.paddledoctor] above the checkout (or anywhere a test runs)
+# changes a test's requirements. The config tests that exercise the search remove this themselves.
+os.environ["PADDLEDOCTOR_CONFIG"] = "none"
+# Hermetic: the host probe measures the shared memory of the checkout's filesystem, not the machine's
+# /dev/shm (64 MiB in a default Docker container, where every real run would add PD402). PD402 is
+# tested on facts with a small shm, and on the real probe in tests/checks/test_check_wrong_cases.py.
+os.environ.setdefault("PADDLEDOCTOR_SHM_PATH", str(ROOT))
+
 # One fake paddle package whose import crashes, hangs, raises or exits as FAKE_PADDLE_IMPORT says.
 BROKEN_PADDLE = FAKES / "paddle_broken"
 BROKEN_IMPORTS = ("segv", "sigill", "hang", "raise", "exit")

@@ -147,7 +147,7 @@ MUTANTS = [
     M("check-crash-is-a-warning", "paddledoctor/checks/__init__.py",
       'findings.append(finding("PD002",',
       'findings.append(finding("PD001",',
-      ("tests/checks/test_no_crash.py",),
+      ("tests/checks/test_model.py",),
       "a check that raises lets a pre-flight pass a machine it could not judge"),
     M("from-ignores-the-mode", "paddledoctor/doctor.py",
       "    mode, areas = document_mode(doc)\n",

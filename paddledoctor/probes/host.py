@@ -22,6 +22,10 @@ CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16
 # that a test can point them at another machine's files).
 CPUINFO = "/proc/cpuinfo"
 CGROUP_ROOT = "/sys/fs/cgroup"
+# Where the DataLoader's shared memory is: /dev/shm, unless PADDLEDOCTOR_SHM_PATH names another
+# mount (the test suite points it at its own folder, so that a Docker-sized 64 MiB /dev/shm on the
+# machine running the tests does not change what they expect).
+SHM_PATH = "/dev/shm"
 
 
 def probe(cwd: str | None = None) -> dict:
@@ -31,7 +35,8 @@ def probe(cwd: str | None = None) -> dict:
         "python": _python(),
         "cpu": _cpu(),
         "memory": _memory(),
-        "shm": _statvfs("/dev/shm") if sys.platform.startswith("linux") else Unavailable("not Linux"),
+        "shm": (_statvfs(os.environ.get("PADDLEDOCTOR_SHM_PATH") or SHM_PATH)
+                if sys.platform.startswith("linux") else Unavailable("not Linux")),
         "disk": {"cwd": _statvfs(cwd), "tmp": _statvfs(tempfile.gettempdir())},
         "pci_nvidia": _pci_nvidia(),
         "nvidia_kernel_module": _nvidia_kernel_module(),

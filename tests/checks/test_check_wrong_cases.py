@@ -159,3 +159,31 @@ def test_pd206_on_linux_but_not_on_windows():
     assert "PD206" in judged(facts)
     facts["host"]["os"]["system"] = "Windows"
     assert "PD206" not in judged(facts)
+
+
+# --- PD402: a Docker-sized /dev/shm, measured by the real probe on a real 64 MiB tmpfs ---------------
+
+def test_a_64_mib_shm_is_pd402(this_machine, tmp_path):
+    """A real tmpfs of 64 MiB (Docker's default) in a user+mount namespace, probed by the real host
+    probe through PADDLEDOCTOR_SHM_PATH. Where the host forbids namespaces the test says so."""
+    import shutil
+    import subprocess
+    import sys
+    if not shutil.which("unshare"):
+        pytest.skip("needs unshare (util-linux) to mount a 64 MiB tmpfs without privileges")
+    mnt = tmp_path / "shm"
+    mnt.mkdir()
+    script = (f"mount -t tmpfs -o size=64m tmpfs {mnt} && PADDLEDOCTOR_SHM_PATH={mnt} "
+              f"{sys.executable} -c 'import json; from paddledoctor.probes import host; "
+              f"print(json.dumps(host.probe()[\"shm\"]))'")
+    proc = subprocess.run(["unshare", "-rm", "sh", "-ec", script], capture_output=True, text=True,
+                          timeout=120)
+    if proc.returncode and "unshare" in proc.stderr:
+        pytest.skip(f"this host forbids user namespaces: {proc.stderr.strip()[:200]}")
+    assert proc.returncode == 0, proc.stderr
+    shm = json.loads(proc.stdout)
+    assert shm["total"] == 64 << 20 and shm["path"] == str(mnt)
+    facts = copy.deepcopy(this_machine)
+    facts["host"]["shm"] = shm
+    found = judged(facts)
+    assert "PD402" in found and "/dev/shm is 64 MiB" in found["PD402"].title

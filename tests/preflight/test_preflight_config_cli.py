@@ -15,6 +15,29 @@ from paddledoctor.config import ConfigError, find_config, load_config, parse_siz
 HUGE = "1000TiB"  # more free disk than any test machine has
 
 
+@pytest.fixture(autouse=True)
+def config_search_on(monkeypatch):
+    """These tests are about the search for a config file: the suite's PADDLEDOCTOR_CONFIG=none
+    (tests/conftest.py) is lifted here. Each test runs in a tmp_path holding its own file."""
+    monkeypatch.delenv("PADDLEDOCTOR_CONFIG", raising=False)
+
+
+def test_paddledoctor_config_env_turns_the_search_off_or_names_the_file(tmp_path, monkeypatch):
+    (tmp_path / "paddledoctor.toml").write_text("min-gpus = 8\n")
+    monkeypatch.chdir(tmp_path)
+    assert resolve({})[0] == {"min_gpus": 8}
+    monkeypatch.setenv("PADDLEDOCTOR_CONFIG", "none")
+    assert resolve({}) == ({}, None)
+    other = tmp_path / "other.toml"
+    other.write_text("min-gpus = 2\n")
+    monkeypatch.setenv("PADDLEDOCTOR_CONFIG", str(other))
+    assert resolve({}) == ({"min_gpus": 2}, str(other))
+    assert resolve({}, False) == ({}, None)  # an explicit choice wins over the environment
+    proc, doc = run_json("check", "--quick", nvml=NO_DRIVER, cwd=tmp_path,
+                         env={"PADDLEDOCTOR_CONFIG": "none"})
+    assert proc.returncode == 0 and "PD601" not in codes_of(doc)
+
+
 @pytest.mark.parametrize("text, expected", [
     ("20GiB", 20 << 30), ("20 GiB", 20 << 30), ("100GB", 100 * 10 ** 9), ("512MiB", 512 << 20),
     ("1.5GiB", 3 << 29), ("4096", 4096), (4096, 4096), ("2TiB", 2 << 40), ("10gib", 10 << 30)])
