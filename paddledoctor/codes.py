@@ -32,6 +32,7 @@ _TABLE = [
     Code("PD001", "doctor", W, "A probe could not run; its facts are unavailable"),
     Code("PD002", "doctor", E, "A check failed on these facts: a doctor bug, and the machine could not be judged", since="0.2.0"),
     # -- tests (#12): PD003-PD005; house (#13): PD006-PD009 --
+    Code("PD003", "doctor", W, "Facts in this report are not in the shape this doctor reads: they were set aside", since="0.2.0"),
     # -- end doctor --
     # the Paddle install
     Code("PD100", "paddle", E, "PaddlePaddle is not installed"),

@@ -182,6 +182,9 @@ def resolve(explicit: dict, config: "str | os.PathLike | bool | None" = None,
     ``config``: a path (that file, which must exist), None (look for one from ``start``), or False
     (no file). Returns the merged settings (validated) and the file used, if any."""
     path: Path | None
+    env = os.environ.get("PADDLEDOCTOR_CONFIG")  # "none": never search; a path: that file
+    if config is None and env is not None:
+        config = False if env.strip().lower() in ("", "none", "off", "0") else env
     if config is False:
         path = None
     elif config is None or config is True:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
-from .model import Report, ReportFormatError, Unavailable, facts_from_document
+from .model import Report, ReportFormatError, Unavailable, document_mode, facts_from_document
 
 DEFAULT_TIMEOUT = 60.0
 NVML_TIMEOUT = 15.0
@@ -84,15 +84,10 @@ def diagnose(facts: dict, options: dict | None = None, mode: str = "full",
 
 def load_report_facts(path: str | os.PathLike) -> dict:
     """The facts of a recorded report (``check --json`` output, or a Markdown report embedding it)."""
-    facts, mode = load_facts(path, paste=False)
-    return facts
+    return facts_from_document(load_report_document(path))
 
 
-def load_facts(path: str | os.PathLike, paste: bool = True) -> "tuple[dict, str]":
-    """The facts of ``check --from FILE`` and the report's mode: a recorded report ("from"), or,
-    when the file is neither JSON nor a Markdown report embedding one, the environment text a user
-    pasted into an issue (nvidia-smi, pip list, run_check(), ...) read into facts ("pasted")."""
-    p = Path(path)
+def _read_text(p: Path, paste: bool) -> str:
     try:
         data = p.read_bytes()
     except IsADirectoryError:
@@ -106,26 +101,48 @@ def load_facts(path: str | os.PathLike, paste: bool = True) -> "tuple[dict, str]
         controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
         if sample and controls > len(sample) // 20:  # binary data, not a log or a paste
             raise ReportFormatError(f"{p} is not a text file")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ReportFormatError(f"{p} is not a text file") from None
+        return text
     try:
-        return facts_from_document(json.loads(text)), "from"
-    except ValueError as exc:
-        if isinstance(exc, ReportFormatError):
-            raise
-    doc = _json_in_markdown(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReportFormatError(f"{p} is not a text file") from None
+
+
+def load_report_document(path: str | os.PathLike) -> Any:
+    """A recorded report's whole JSON document (validated by :func:`facts_from_document`)."""
+    p = Path(path)
+    text = _read_text(p, paste=False)
+    try:
+        return json.loads(text)
+    except ValueError:
+        doc = _json_in_markdown(text)
+        if doc is None:
+            raise ReportFormatError(f"{p} is neither a JSON report nor a Markdown report "
+                                    "with one embedded") from None
+        return doc
+
+
+def load_facts(path: str | os.PathLike) -> "tuple[dict, str, list | None, Any]":
+    """What ``check --from FILE`` re-diagnoses: (facts, mode, areas, document). A recorded report is
+    judged as what it is (a machine's report "from", or a bench/inspect/fleet document, by
+    :func:`document_mode`); a file that is neither JSON nor a Markdown report embedding one is read
+    as the environment text a user pasted into an issue (nvidia-smi, pip list, run_check(), ...):
+    mode "pasted"."""
+    p = Path(path)
+    text = _read_text(p, paste=True)
+    try:
+        doc = json.loads(text)
+        is_json = True
+    except ValueError:
+        doc, is_json = _json_in_markdown(text), False
     if doc is not None:
         try:
-            return facts_from_document(doc), "from"
+            facts = facts_from_document(doc)
+            mode, areas = document_mode(doc)
+            return facts, mode, areas, doc
         except ReportFormatError:
-            if not paste:
+            if is_json:
                 raise
-    if not paste:
-        raise ReportFormatError(f"{p} is neither a JSON report nor a Markdown report "
-                                "with one embedded")
     from .paste import read_paste
 
     pasted = read_paste(text)
@@ -134,7 +151,7 @@ def load_facts(path: str | os.PathLike, paste: bool = True) -> "tuple[dict, str]
             f"{p} is neither a paddledoctor report nor environment text paddledoctor can read "
             "(nvidia-smi, pip list / freeze, conda list, paddle.utils.run_check(), summary_env.py, "
             "nvcc --version, lscpu, /etc/os-release)")
-    return pasted.facts, "pasted"
+    return pasted.facts, "pasted", None, None
 
 
 def _json_in_markdown(text: str) -> Any:
@@ -223,8 +240,11 @@ def check(quick: bool = False, timeout: float = DEFAULT_TIMEOUT, require_gpu: bo
             options[key] = selection.split(value)
             selection.parse(options[key], key if key == "ignore" else f"--{key}")
     if from_file is not None:
-        facts, mode = load_facts(from_file)
-        return diagnose(facts, options, mode=mode, source=str(from_file))
+        facts, mode, areas, doc = load_facts(from_file)
+        if areas is not None:  # a bench/inspect/fleet document: its own options, then these
+            options = {**(doc.get("options") if isinstance(doc.get("options"), dict) else {}),
+                       **options}
+        return diagnose(facts, options, mode=mode, source=str(from_file), areas=areas)
     from .stopping import library_guard
 
     with library_guard():  # SIGTERM/SIGHUP like Ctrl-C: children killed, the bench's folder removed

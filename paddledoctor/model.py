@@ -116,7 +116,8 @@ class Report:
     findings: list[Finding]
     areas: list[AreaResult]
     doctor_version: str
-    mode: str  # "full", "quick", "from" or "pasted" (facts read from pasted environment text)
+    mode: str  # "full", "quick", "from" (a machine's report re-diagnosed), "pasted" (facts read
+    # from pasted environment text), "bench", "inspect", "fleet"
     options: dict = field(default_factory=dict)
     source: str = ""  # where the facts came from when mode == "from"
     schema_version: int = SCHEMA_VERSION
@@ -164,6 +165,15 @@ class Report:
             return ("No problem found in what the pasted text shows" + (
                 f", with {warns} warning(s)." if warns else ".")
                 + " What it does not show was not checked.")
+        if self.mode == "fleet":
+            fleet = self.facts.get("fleet") if isinstance(self.facts.get("fleet"), dict) else {}
+            ranks = fleet.get("world_size", "?")
+            if errors:
+                return (f"This job cannot train as set up: {errors} error(s), {warns} warning(s) "
+                        f"across {ranks} rank(s).")
+            if warns:
+                return f"Every rank can train, with {warns} warning(s)."
+            return f"Every rank can train ({ranks} rank(s))."
         if errors:
             return f"This machine cannot train with PaddlePaddle as set up: {errors} error(s), {warns} warning(s)."
         if warns:
@@ -207,6 +217,20 @@ def decode(value: Any) -> Any:
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
+
+
+# What each kind of document judges: a bench, inspect or fleet report carries its own facts alone and
+# is re-diagnosed as what it is (its areas, its verdict), never as a machine with nothing installed.
+DOCUMENT_AREAS = {"bench": ["bench"], "inspect": ["checkpoint"], "fleet": ["fleet"]}
+
+
+def document_mode(doc: dict) -> "tuple[str, list | None]":
+    """The mode and areas to re-diagnose a recorded document with: its own for a bench, inspect or
+    fleet report; "from" and every area for a machine's (full, quick, or itself re-diagnosed)."""
+    mode = doc.get("mode") if isinstance(doc, dict) else None
+    if mode in DOCUMENT_AREAS:
+        return mode, list(DOCUMENT_AREAS[mode])
+    return "from", None
 
 
 class ReportFormatError(ValueError):

@@ -23,6 +23,10 @@ FAKE_NVML_DIR = FAKES / "nvml"
 sys.path.insert(0, str(FAKE_NVML_DIR))
 import build as fake_nvml_build  # noqa: E402  (tests/fakes/nvml/build.py)
 FIXTURES = TESTS / "fixtures"
+# Reports of GPU machines made by tests/fixtures/synthesized/make_fixtures.py (not recordings).
+SYNTHESIZED = FIXTURES / "synthesized"
+# Reports written by released doctor versions, kept as they were written (check --from must read them).
+REGRESSION = FIXTURES / "regression"
 
 NO_DRIVER = {"init_error": "LibraryNotFound"}
 
@@ -35,6 +39,14 @@ if "PADDLEDOCTOR_CACHE_DIR" not in os.environ:
     _CACHE = tempfile.mkdtemp(prefix="paddledoctor-test-cache-")
     os.environ["PADDLEDOCTOR_CACHE_DIR"] = _CACHE
     atexit.register(shutil.rmtree, _CACHE, True)
+
+# Hermetic: no paddledoctor.toml or [tool.paddledoctor] above the checkout (or anywhere a test runs)
+# changes a test's requirements. The config tests that exercise the search remove this themselves.
+os.environ["PADDLEDOCTOR_CONFIG"] = "none"
+# Hermetic: the host probe measures the shared memory of the checkout's filesystem, not the machine's
+# /dev/shm (64 MiB in a default Docker container, where every real run would add PD402). PD402 is
+# tested on facts with a small shm, and on the real probe in tests/checks/test_check_wrong_cases.py.
+os.environ.setdefault("PADDLEDOCTOR_SHM_PATH", str(ROOT))
 
 # One fake paddle package whose import crashes, hangs, raises or exits as FAKE_PADDLE_IMPORT says.
 BROKEN_PADDLE = FAKES / "paddle_broken"
@@ -84,10 +96,11 @@ def sigint_as_at_a_terminal() -> None:
 
 
 def run_cli(*args: str, nvml: dict | None = None, pythonpath: list[Path] | None = None,
-            env: dict | None = None, timeout: float = 120, cwd: Path | None = None
-            ) -> subprocess.CompletedProcess:
-    """Run ``python -m paddledoctor ARGS`` as a user would, on a simulated NVML machine."""
-    return subprocess.run([sys.executable, "-m", "paddledoctor", *args], capture_output=True,
+            env: dict | None = None, timeout: float = 120, cwd: Path | None = None,
+            python: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m paddledoctor ARGS`` as a user would, on a simulated NVML machine (with this
+    interpreter unless ``python`` names another: never the ``python`` of PATH)."""
+    return subprocess.run([python or sys.executable, "-m", "paddledoctor", *args], capture_output=True,
                           text=True, timeout=timeout, env=doctor_env(nvml, pythonpath, env),
                           cwd=str(cwd) if cwd else None)
 
@@ -101,6 +114,34 @@ def codes_of(doc_or_report) -> set[str]:
     if isinstance(doc_or_report, dict):
         return {f["code"] for f in doc_or_report["findings"]}
     return {f.code for f in doc_or_report.findings}
+
+
+# What `import paddledoctor` and its commands need (pyproject's dependencies and theirs).
+DOCTOR_IMPORTS = ("click", "psutil", "rich", "packaging", "pynvml", "markdown_it", "mdurl",
+                  "pygments", "tomli", "typing_extensions")
+
+
+@pytest.fixture(scope="session")
+def python_without_paddle(tmp_path_factory) -> str:
+    """A real virtual environment with the doctor's dependencies only (linked from this one) and
+    the doctor from this checkout: an interpreter where no Paddle is installed at all."""
+    import importlib.util
+
+    venv = tmp_path_factory.mktemp("venv-without-paddle")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120, capture_output=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    for name in DOCTOR_IMPORTS:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            continue
+        src = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
+        (site / src.name).symlink_to(src)
+    (site / "paddledoctor-checkout.pth").write_text(str(ROOT) + "\n")
+    python = venv / "bin" / "python"
+    assert subprocess.run([str(python), "-c", "import paddle"], capture_output=True,
+                          timeout=60).returncode != 0, "paddle must not be importable there"
+    return str(python)
 
 
 @pytest.fixture

@@ -44,13 +44,17 @@ def finding(code: str, title: str | None = None, evidence: dict | None = None,
 def run(facts: dict, options: dict | None = None,
         areas: "Iterable[str] | None" = None) -> tuple[list[Finding], list[AreaResult]]:
     """All checks on these facts (or only those of ``areas``: ``bench`` and ``inspect`` judge their
-    own facts alone). A check that raises (a bug, or facts from an odd report) becomes a PD001
-    finding naming it; the others still run."""
+    own facts alone). A check that raises (a bug, or facts from an odd report) becomes a PD002
+    finding naming it, an error: a pre-flight never passes a machine it could not judge. The
+    others still run."""
     from . import (archs, bench, checkpoint, cuda, doctor, fleet, gpu, host, loader,  # noqa: F401
                    ops, paddle, pasted, requirements)  # (registration)
     from . import environment, stack  # noqa: F401  (#15: the stack around Paddle)
 
+    from .shape import conform
+
     options = options or {}
+    facts = conform(facts)  # a value of the wrong type never reaches a check
     wanted = None if areas is None else set(areas)
     findings: list[Finding] = []
     for area, fn in CHECKS:
@@ -59,18 +63,20 @@ def run(facts: dict, options: dict | None = None,
         try:
             findings.extend(fn(facts, options))
         except Exception as exc:  # noqa: BLE001 - the doctor never crashes on odd facts
-            findings.append(finding("PD001", f"The check {fn.__name__} failed on these facts",
-                                    evidence={"check": fn.__name__,
+            findings.append(finding("PD002", f"The check {fn.__name__} failed on these facts: "
+                                             f"the {area} area was not judged (a doctor bug)",
+                                    evidence={"check": fn.__name__, "area": area,
                                               "error": f"{type(exc).__name__}: {exc}"}))
     findings = _dedupe(findings)
-    findings.sort(key=lambda f: (-f.severity.rank, f.code))
     if options.get("only") or options.get("skip") or options.get("ignore"):
         from .. import selection  # --only / --skip / ignore = [...] (#15)
         findings = selection.apply(findings, options)
         shown = selection.areas_shown(options)
         if shown is not None:
             wanted = shown if wanted is None else wanted & shown
-    return findings, _areas(facts, options, findings, wanted)
+    areas_out = _areas(facts, options, findings, wanted)  # a failed summary adds its PD002
+    findings.sort(key=lambda f: (-f.severity.rank, f.code))
+    return findings, areas_out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -89,12 +95,20 @@ def _areas(facts: dict, options: dict, findings: list[Finding],
     for area in codes.AREAS:
         if wanted is not None and area not in wanted:
             continue
-        in_area = [f for f in findings if f.area == area and not f.ignored]
+        in_area = [f for f in findings if (f.area == area or (
+            f.code == "PD002" and f.evidence.get("area") == area))  # not judged: no ✓
+                   and not f.ignored]
         fn = SUMMARIES.get(area)
         try:
             status, text = fn(facts, options) if fn else ("ok", "")
-        except Exception as exc:  # noqa: BLE001
-            status, text = "ok", f"(summary failed: {type(exc).__name__}: {exc})"
+        except Exception as exc:  # noqa: BLE001 - said as it is, never shown as a pass
+            error = f"{type(exc).__name__}: {exc}"
+            status, text = "error", f"(summary failed: {error}: a doctor bug)"
+            crash = finding("PD002", f"The summary of the {area} area failed on these facts "
+                                     "(a doctor bug)",
+                            evidence={"summary": fn.__name__, "area": area, "error": error})
+            findings.append(crash)
+            in_area.append(crash)
         if in_area:
             status = max((f.severity for f in in_area), key=lambda s: s.rank).value
         if (status == "hidden" and not in_area) or not (text or in_area):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import NOT_IN_PASTE
+from ..model import NOT_IN_PASTE, Fix
 from . import check, finding, summary
 from . import facts as F
 
@@ -21,6 +21,19 @@ def probes_ran(facts, options):
         if why and why != NOT_IN_PASTE and not (key == "runtime" and why.startswith("not run")):
             yield finding("PD001", f"The probe of {what} could not run: {why}",
                           {"probe": key, "reason": why})
+
+
+@check("doctor")
+def report_understood(facts, options):
+    """PD003: values of a recorded report this doctor could not read were set aside (shape.py)."""
+    odd = F.get(facts, "doctor", "not_understood")
+    if odd:
+        yield finding("PD003", f"{len(odd)} value(s) of these facts are not in the shape this doctor "
+                               f"reads and were set aside: {odd[0]}" + (" ..." if len(odd) > 1 else ""),
+                      {"not_understood": odd[:20]},
+                      Fix([], "The areas those values feed were judged without them. A report from "
+                              "another doctor version: run `paddledoctor check --json` again on "
+                              "that machine with this version."))
 
 
 @summary("doctor")

@@ -154,12 +154,22 @@ def collective_failed(facts, options):
                       {k: failed.get(k) for k in ("step", "outcome", "error") if failed.get(k)},
                       Fix([], "Run `paddledoctor fleet` again with NCCL_DEBUG=INFO (GPUs) or "
                               "GLOG_v=3 (gloo) and read the failing rank's log/workerlog.N."))
-    ar = coll.get("all_reduce")
-    if isinstance(ar, dict) and ar.get("ok") is False:
+    # Every rank's own sum, as gathered (a wrong sum raises nothing: only its rank sees it).
+    sums = {}
+    if isinstance(coll.get("all_reduce"), dict):
+        sums[fleet.get("this_rank")] = coll["all_reduce"]
+    for r in fleet.get("ranks") or []:
+        measured = r.get("measured") if isinstance(r, dict) else None
+        if isinstance(measured, dict) and isinstance(measured.get("all_reduce"), dict):
+            sums.setdefault(r.get("rank"), measured["all_reduce"])
+    for rank, ar in sorted(sums.items(), key=lambda kv: kv[0] if isinstance(kv[0], int) else -1):
+        if ar.get("ok") is not False:
+            continue
         yield finding("PD901", f"The all-reduce of known values gave a wrong result on rank "
-                               f"{fleet.get('this_rank')}: {ar.get('wrong_elements')} of "
+                               f"{rank}: {ar.get('wrong_elements')} of "
                                f"{ar.get('elements')} elements wrong",
-                      {"got_head": ar.get("head"), "expected_head": ar.get("expected_head")},
+                      {"rank": rank, "got_head": ar.get("head"),
+                       "expected_head": ar.get("expected_head")},
                       Fix([], "A wrong sum without an error points at the interconnect or a GPU: run "
                               "`paddledoctor check` on every node and look for ECC errors (PD304)."))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Fix, Severity
+from ..model import NOT_IN_PASTE, Fix, Severity
 from . import check, finding, summary
 from . import facts as F
 
@@ -125,6 +125,8 @@ def gpu_not_busy(facts, options):
         mem = g.get("memory")
         if not isinstance(mem, dict) or not mem.get("total"):
             continue
+        if F.reason(g, "processes") == NOT_IN_PASTE:
+            continue  # a pasted nvidia-smi cut before its process table: whose memory is unknown
         procs = g.get("processes") if isinstance(g.get("processes"), list) else []
         named = [p for p in procs if isinstance(p.get("used_memory"), int)]
         others = [p for p in named if p.get("pid") not in ours]

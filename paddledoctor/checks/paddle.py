@@ -104,6 +104,9 @@ def import_paddle(facts, options):
     if not imp or imp.get("ok") is not False:
         return
     outcome = imp.get("outcome")
+    if (outcome not in ("signal", "timeout") and F.get(facts, "paddle", "found") is False
+            and not F.providers(facts) and "No module named" in str(imp.get("error") or "")):
+        return  # no paddle anywhere: PD100 says it, with the install command
     evidence = {k: imp.get(k) for k in ("outcome", "error", "stage", "signal") if imp.get(k)}
     tail = (imp.get("stderr") or "").strip().splitlines()[-5:]
     if tail:

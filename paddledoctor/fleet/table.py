@@ -123,11 +123,4 @@ def _differences(ranks: list[dict], echo) -> None:
 
 
 def verdict(report: Report) -> str:
-    fleet = report.facts["fleet"]
-    errors, warns = report.count(Severity.ERROR), report.count(Severity.WARN)
-    if errors:
-        return (f"This job cannot train as set up: {errors} error(s), {warns} warning(s) across "
-                f"{fleet['world_size']} rank(s).")
-    if warns:
-        return f"Every rank can train, with {warns} warning(s)."
-    return f"Every rank can train ({fleet['world_size']} rank(s))."
+    return report.verdict()  # the one implementation, in model.Report (mode "fleet")

@@ -174,6 +174,8 @@ def _smi_table(lines: list[Line], start: int, header: re.Match, obs: Observation
     obs.note("cuda_driver_version", cuda, where)
     found: list[dict] = []
     in_processes, processes_seen, procs = False, False, []
+    processes_whole = False  # the table's end seen (or "No running processes found")
+    processes_rule = False
     windows = False
     i, last = start + 1, start
     blank_run = 0
@@ -194,6 +196,13 @@ def _smi_table(lines: list[Line], start: int, header: re.Match, obs: Observation
         last = i
         if "Processes:" in text:
             in_processes, processes_seen = True, True
+        elif in_processes:
+            if "No running processes found" in text:
+                processes_whole = True
+            elif text.startswith("|="):
+                processes_rule = True
+            elif text.startswith("+") and processes_rule:
+                processes_whole = True
         cells = [c.strip() for c in text.strip("|").split("|")]
         if not in_processes and len(cells) >= 2:
             r1 = ROW1.match(cells[0])
@@ -228,9 +237,11 @@ def _smi_table(lines: list[Line], start: int, header: re.Match, obs: Observation
         truncated = "no GPU row"
     elif not processes_seen:
         truncated = "no Processes table"
+    elif not (processes_whole or procs):
+        truncated = "the Processes table is cut off"
     for gpu in found:
         gpu["processes"] = [{k: v for k, v in p.items() if k != "gpu"} for p in procs
-                            if p["gpu"] == gpu["index"]] if processes_seen else None
+                            if p["gpu"] == gpu["index"]] if processes_whole or procs else None
         _merge_gpu(obs, gpu, where)
     if found:
         obs.gpu_table_seen = True

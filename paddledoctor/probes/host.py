@@ -18,6 +18,14 @@ ENV_PREFIXES = ("CUDA_", "NVIDIA_", "NCCL_", "FLAGS_", "PADDLE_", "CUDNN_", "GLO
 ENV_NAMES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "PATH", "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX",
              "CONDA_DEFAULT_ENV", "OPENBLAS_NUM_THREADS", "POD_IP", "TRAINING_ROLE")
 CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")
+# Where the kernel says what the CPU is and what memory limit a container has (module constants so
+# that a test can point them at another machine's files).
+CPUINFO = "/proc/cpuinfo"
+CGROUP_ROOT = "/sys/fs/cgroup"
+# Where the DataLoader's shared memory is: /dev/shm, unless PADDLEDOCTOR_SHM_PATH names another
+# mount (the test suite points it at its own folder, so that a Docker-sized 64 MiB /dev/shm on the
+# machine running the tests does not change what they expect).
+SHM_PATH = "/dev/shm"
 
 
 def probe(cwd: str | None = None) -> dict:
@@ -27,7 +35,8 @@ def probe(cwd: str | None = None) -> dict:
         "python": _python(),
         "cpu": _cpu(),
         "memory": _memory(),
-        "shm": _statvfs("/dev/shm") if sys.platform.startswith("linux") else Unavailable("not Linux"),
+        "shm": (_statvfs(os.environ.get("PADDLEDOCTOR_SHM_PATH") or SHM_PATH)
+                if sys.platform.startswith("linux") else Unavailable("not Linux")),
         "disk": {"cwd": _statvfs(cwd), "tmp": _statvfs(tempfile.gettempdir())},
         "pci_nvidia": _pci_nvidia(),
         "nvidia_kernel_module": _nvidia_kernel_module(),
@@ -110,7 +119,7 @@ def _cpu() -> dict:
         facts["flags"] = Unavailable(f"CPU flags are read from /proc/cpuinfo; this is {sys.platform}")
         return facts
     try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+        with open(CPUINFO, encoding="utf-8", errors="replace") as f:
             flags, model = None, None
             for line in f:
                 key, _, value = line.partition(":")
@@ -122,7 +131,7 @@ def _cpu() -> dict:
                 if flags is not None and model is not None:
                     break
     except OSError as exc:
-        facts["flags"] = Unavailable(f"cannot read /proc/cpuinfo: {exc}")
+        facts["flags"] = Unavailable(f"cannot read {CPUINFO}: {exc}")
         return facts
     facts["model"] = model
     facts["flags"] = ({name: name in flags for name in CPU_FLAGS} if flags is not None
@@ -145,9 +154,9 @@ def _memory() -> dict:
 
 def _cgroup_memory_limit() -> int | None:
     """A container's memory limit, which psutil does not see (it reports the host's memory)."""
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+    for name in ("memory.max", "memory/memory.limit_in_bytes"):  # cgroup v2, v1
         try:
-            value = Path(path).read_text().strip()
+            value = Path(CGROUP_ROOT, name).read_text().strip()
         except OSError:
             continue
         if value.isdigit() and int(value) < 1 << 60:

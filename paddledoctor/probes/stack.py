@@ -138,6 +138,8 @@ def probe(site_dirs: list[str] | None = None) -> dict:
         elif name in K.FRAMEWORKS:
             why[name] = "framework"
     for name in index:  # every distribution that requires Paddle (read only the headers)
+        if name == "paddledoctor":  # the doctor itself: it is running, whatever its metadata says
+            continue
         if name not in why and name.startswith(("paddle", "ppocr", "pp-", "erniebot", "fastdeploy",
                                                  "visualdl", "x2paddle", "pgl", "parl")) \
                 and _requires_paddle(header(name)["requires"]):

@@ -295,7 +295,9 @@ def test_nvml_hang_is_bounded_by_the_deadline():
     t0 = time.monotonic()
     proc, doc = quick({"hang_in": "nvmlInit"}, "--timeout", "3")
     elapsed = time.monotonic() - t0
-    assert elapsed < 8, elapsed
+    # measured: about 4 s. The title below proves the 3 s deadline was the one kept; the wall bound
+    # only tells a bounded wait (minutes at worst on a loaded machine) from a hang.
+    assert elapsed < 60, elapsed
     assert proc.returncode == 0, proc.stderr
     pd001 = the(doc, "PD001")
     assert "NVML probe failed" in pd001["title"] and "no answer in 3 s" in pd001["title"]

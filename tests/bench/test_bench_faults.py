@@ -134,7 +134,7 @@ def test_a_size_that_does_not_fit_in_memory_is_refused_before_allocating(tmp_pat
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1 and "PD704" in codes_of(doc)
     assert "temp_dir" not in doc["facts"]["bench"] and list(tmp_path.iterdir()) == []
-    assert time.monotonic() - t0 < 20  # refused, not attempted
+    assert time.monotonic() - t0 < 60  # refused, not attempted (measured: about 2 s; no temp_dir above)
 
 
 def test_the_deadline_kills_the_child_and_cleans_up(tmp_path):

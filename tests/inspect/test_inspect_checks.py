@@ -89,7 +89,7 @@ def test_diff_differences_are_pd809_a_warning():
 
 def test_odd_facts_do_not_crash_the_checks():
     report = judge({"path": 3, "problems": [{"kind": "truncated"}]}, "not a dict")
-    assert all(f.code in ("PD001", "PD801") for f in report.findings)
+    assert {f.code for f in report.findings} <= {"PD801"}, report.findings  # no PD002: no crash
 
 
 def test_renderer_prints_a_table_and_the_findings():

@@ -432,5 +432,5 @@ def test_explain_of_a_plain_log_has_no_pasted_section(tmp_path):
 
 
 def test_recorded_json_report_still_reads_as_from():
-    facts, mode = load_facts(ROOT / "tests" / "fixtures" / "driver_too_old.json")
+    facts, mode, _areas, _doc = load_facts(ROOT / "tests" / "fixtures" / "synthesized" / "driver_too_old.json")
     assert mode == "from" and facts["nvml"]["driver_version"] == "470.256.02"

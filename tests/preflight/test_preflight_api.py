@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from conftest import FIXTURES, codes_of, gpu, nvml_machine
+from conftest import SYNTHESIZED as FIXTURES, codes_of, gpu, nvml_machine
 
 import paddledoctor
 from paddledoctor import PreflightError, preflight

@@ -15,11 +15,44 @@ from paddledoctor.config import ConfigError, find_config, load_config, parse_siz
 HUGE = "1000TiB"  # more free disk than any test machine has
 
 
+@pytest.fixture(autouse=True)
+def config_search_on(monkeypatch):
+    """These tests are about the search for a config file: the suite's PADDLEDOCTOR_CONFIG=none
+    (tests/conftest.py) is lifted here. Each test runs in a tmp_path holding its own file."""
+    monkeypatch.delenv("PADDLEDOCTOR_CONFIG", raising=False)
+
+
+def test_paddledoctor_config_env_turns_the_search_off_or_names_the_file(tmp_path, monkeypatch):
+    (tmp_path / "paddledoctor.toml").write_text("min-gpus = 8\n")
+    monkeypatch.chdir(tmp_path)
+    assert resolve({})[0] == {"min_gpus": 8}
+    monkeypatch.setenv("PADDLEDOCTOR_CONFIG", "none")
+    assert resolve({}) == ({}, None)
+    other = tmp_path / "other.toml"
+    other.write_text("min-gpus = 2\n")
+    monkeypatch.setenv("PADDLEDOCTOR_CONFIG", str(other))
+    assert resolve({}) == ({"min_gpus": 2}, str(other))
+    assert resolve({}, False) == ({}, None)  # an explicit choice wins over the environment
+    proc, doc = run_json("check", "--quick", nvml=NO_DRIVER, cwd=tmp_path,
+                         env={"PADDLEDOCTOR_CONFIG": "none"})
+    assert proc.returncode == 0 and "PD601" not in codes_of(doc)
+
+
 @pytest.mark.parametrize("text, expected", [
     ("20GiB", 20 << 30), ("20 GiB", 20 << 30), ("100GB", 100 * 10 ** 9), ("512MiB", 512 << 20),
     ("1.5GiB", 3 << 29), ("4096", 4096), (4096, 4096), ("2TiB", 2 << 40), ("10gib", 10 << 30)])
 def test_sizes(text, expected):
     assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("100g", 100 * 10 ** 9), ("100G", 100 * 10 ** 9), ("512m", 512 * 10 ** 6), ("2t", 2 * 10 ** 12),
+    ("64k", 64_000)])
+def test_a_bare_letter_is_decimal_like_its_b_form(text, expected):
+    """In a requirement, `100g` is `100GB` (10^9), as df -H prints it, never 2^30: a floor of
+    "100g" free disk must not demand 7 GB more than the user wrote."""
+    assert parse_size(text) == expected
+    assert parse_size(text) == parse_size(text + "b")
 
 
 @pytest.mark.parametrize("bad", ["20 GiBs", "lots", "", "-1GiB", True, [1], -5, "1PiB"])

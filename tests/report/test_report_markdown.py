@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import markdown
 import pytest
-from conftest import FIXTURES, broken_paddle, codes_of, run_cli
+from conftest import SYNTHESIZED as FIXTURES, broken_paddle, codes_of, run_cli
 
 from paddledoctor.doctor import check
 from paddledoctor.render import markdown as md_render

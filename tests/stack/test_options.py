@@ -16,17 +16,24 @@ from paddledoctor.model import Finding, Fix, Report, Severity
 from tests.conftest import run_cli
 
 
+def config_in(folder):
+    """The suite turns the config search off (PADDLEDOCTOR_CONFIG=none, tests/conftest.py): these
+    tests name the folder's paddledoctor.toml the way a user's search would find it."""
+    path = folder / "paddledoctor.toml"
+    return {"PADDLEDOCTOR_CONFIG": str(path) if path.exists() else "none"}
+
+
 def test_quiet_prints_nothing_on_success_and_everything_on_failure(tmp_path):
-    ok = run_cli("check", "--quick", "-q", cwd=tmp_path)
+    ok = run_cli("check", "--quick", "-q", cwd=tmp_path, env=config_in(tmp_path))
     assert ok.returncode == 0 and ok.stdout == "", ok.stdout
-    bad = run_cli("check", "--quick", "-q", "--require", "gpu", cwd=tmp_path)
+    bad = run_cli("check", "--quick", "-q", "--require", "gpu", cwd=tmp_path, env=config_in(tmp_path))
     assert bad.returncode == 1
     assert "PD601" in bad.stdout and "cannot train" in bad.stdout
 
 
 def test_verbose_shows_the_facts_behind_each_line(tmp_path):
-    plain = run_cli("check", "--quick", cwd=tmp_path)
-    verbose = run_cli("check", "--quick", "-v", cwd=tmp_path)
+    plain = run_cli("check", "--quick", cwd=tmp_path, env=config_in(tmp_path))
+    verbose = run_cli("check", "--quick", "-v", cwd=tmp_path, env=config_in(tmp_path))
     assert verbose.returncode == plain.returncode == 0
     assert "nvml.status: init_failed" in verbose.stdout
     assert "nvml.status" not in plain.stdout
@@ -35,67 +42,67 @@ def test_verbose_shows_the_facts_behind_each_line(tmp_path):
 
 
 def test_only_and_skip_select_areas_and_codes(tmp_path):
-    proc = run_cli("check", "--quick", "--json", "--only", "gpu", cwd=tmp_path)
+    proc = run_cli("check", "--quick", "--json", "--only", "gpu", cwd=tmp_path, env=config_in(tmp_path))
     doc = json.loads(proc.stdout)
     assert [a["area"] for a in doc["areas"]] == ["gpu"]
     assert {f["code"] for f in doc["findings"]} == {"PD300"}
-    proc = run_cli("check", "--quick", "--json", "--skip", "PD300,host", cwd=tmp_path)
+    proc = run_cli("check", "--quick", "--json", "--skip", "PD300,host", cwd=tmp_path, env=config_in(tmp_path))
     doc = json.loads(proc.stdout)
     assert "PD300" not in {f["code"] for f in doc["findings"]}
     assert "host" not in [a["area"] for a in doc["areas"]] and "gpu" in [a["area"] for a in doc["areas"]]
-    proc = run_cli("check", "--quick", "--json", "--only", "PD601", "--require", "gpu", cwd=tmp_path)
+    proc = run_cli("check", "--quick", "--json", "--only", "PD601", "--require", "gpu", cwd=tmp_path, env=config_in(tmp_path))
     assert {f["code"] for f in json.loads(proc.stdout)["findings"]} == {"PD601"}
 
 
 @pytest.mark.parametrize("args", [("--only", "PD999"), ("--skip", "gpus"), ("--only", "x,PD101")])
 def test_an_unknown_area_or_code_is_one_line_and_exit_2(tmp_path, args):
-    proc = run_cli("check", "--quick", *args, cwd=tmp_path)
+    proc = run_cli("check", "--quick", *args, cwd=tmp_path, env=config_in(tmp_path))
     assert proc.returncode == 2 and proc.stdout == ""
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_ignored_findings_stay_in_the_json_and_leave_the_verdict(tmp_path):
     (tmp_path / "paddledoctor.toml").write_text('require-gpu = true\nignore = ["PD601", "pd300"]\n')
-    proc = run_cli("check", "--quick", "--json", cwd=tmp_path)
+    proc = run_cli("check", "--quick", "--json", cwd=tmp_path, env=config_in(tmp_path))
     doc = json.loads(proc.stdout)
     by = {f["code"]: f for f in doc["findings"]}
     assert by["PD601"]["ignored"] is True and by["PD300"]["ignored"] is True
     assert proc.returncode == 0 and doc["exit_code"] == 0
     assert "cannot" not in doc["verdict"]
-    text = run_cli("check", "--quick", cwd=tmp_path)
+    text = run_cli("check", "--quick", cwd=tmp_path, env=config_in(tmp_path))
     assert text.returncode == 0
     assert "ignored by the config file: PD601 (error)" in text.stdout
     assert "ERROR PD601" not in text.stdout
     # the wrong case: the same requirement without ignore fails
     (tmp_path / "paddledoctor.toml").write_text("require-gpu = true\n")
-    assert run_cli("check", "--quick", cwd=tmp_path).returncode == 1
+    assert run_cli("check", "--quick", cwd=tmp_path, env=config_in(tmp_path)).returncode == 1
 
 
 def test_ignored_survives_a_round_trip_through_from(tmp_path):
     (tmp_path / "paddledoctor.toml").write_text('require-gpu = true\nignore = ["PD601"]\n')
     rec = tmp_path / "rec.json"
-    rec.write_text(run_cli("check", "--quick", "--json", cwd=tmp_path).stdout)
-    again = run_cli("check", "--json", "--from", str(rec), cwd=tmp_path)
+    rec.write_text(run_cli("check", "--quick", "--json", cwd=tmp_path, env=config_in(tmp_path)).stdout)
+    again = run_cli("check", "--json", "--from", str(rec), cwd=tmp_path, env=config_in(tmp_path))
     doc = json.loads(again.stdout)
     assert again.returncode == 0 and {f["code"]: f for f in doc["findings"]}["PD601"]["ignored"]
 
 
 def test_an_unknown_code_in_ignore_is_a_config_error(tmp_path):
     (tmp_path / "paddledoctor.toml").write_text('ignore = ["PD306", "PD999"]\n')
-    proc = run_cli("check", "--quick", cwd=tmp_path)
+    proc = run_cli("check", "--quick", cwd=tmp_path, env=config_in(tmp_path))
     assert proc.returncode == 2 and "PD999" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_codes_lists_every_code_with_its_title(tmp_path):
-    proc = run_cli("codes", cwd=tmp_path)
+    proc = run_cli("codes", cwd=tmp_path, env=config_in(tmp_path))
     assert proc.returncode == 0
     lines = proc.stdout.splitlines()
     assert len(lines) == len(codes.CODES)
     assert any(line.startswith("PD114  error  paddle") and codes.CODES["PD114"].title in line
                for line in lines)
-    doc = json.loads(run_cli("codes", "--json", "--area", "host", cwd=tmp_path).stdout)
+    doc = json.loads(run_cli("codes", "--json", "--area", "host", cwd=tmp_path, env=config_in(tmp_path)).stdout)
     assert {c["code"] for c in doc} == {c for c, e in codes.CODES.items() if e.area == "host"}
-    bad = run_cli("codes", "--area", "nope", cwd=tmp_path)
+    bad = run_cli("codes", "--area", "nope", cwd=tmp_path, env=config_in(tmp_path))
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 

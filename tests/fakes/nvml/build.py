@@ -16,7 +16,7 @@ Scenario keys (all optional), as the tests write them:
           remapped_rows: [corr, unc, pending, failure] | "NotSupported",
           retired_pages_pending: 0 | 1 | "NotSupported",
           processes: [{pid, used_memory (None: not available)}] | "NotSupported",
-          error: "GpuIsLost" | ...}]
+          error: "GpuIsLost" | ..., handle_error: "NoPermission" (no handle for that GPU)}]
 """
 
 from __future__ import annotations
@@ -137,6 +137,8 @@ def spec(scenario: dict) -> str:
             put("retired", _value(g["retired_pages_pending"]))
         if g.get("error"):
             put("error", _code(g["error"]))
+        if g.get("handle_error"):
+            put("handle_error", _code(g["handle_error"]))
         if g.get("processes") == "NotSupported":
             put("procs_ns", 1)
         for p in (g.get("processes") if isinstance(g.get("processes"), list) else []):

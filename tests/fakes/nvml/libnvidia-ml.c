@@ -14,6 +14,7 @@
  *     gpu 0 ecc_volatile N|NS           gpu 0 ecc_aggregate N|NS
  *     gpu 0 remapped C U P F | NS       gpu 0 retired 0|1|NS
  *     gpu 0 error 15                    every query on that GPU returns this code
+ *     gpu 0 handle_error 4              nvmlDeviceGetHandleByIndex returns it (/dev/nvidiaN denied)
  *     gpu 0 proc PID USED               a compute process on it (USED -1: not available)
  *     gpu 0 procs_ns 1                  the process list is NotSupported (vGPU, some containers)
  * The product never names this file or that variable.
@@ -35,7 +36,7 @@ enum {
 
 typedef struct {
     char name[96], uuid[96], pci[32];
-    int cc_major, cc_minor, error;
+    int cc_major, cc_minor, error, handle_error;
     unsigned long long mem_total, mem_used;
     unsigned util;
     long long ecc_volatile, ecc_aggregate, retired;
@@ -97,6 +98,7 @@ static void parse(void) {
             else if (!strcmp(field, "ecc_aggregate")) g->ecc_aggregate = number(v);
             else if (!strcmp(field, "retired")) g->retired = number(v);
             else if (!strcmp(field, "error")) g->error = atoi(v);
+            else if (!strcmp(field, "handle_error")) g->handle_error = atoi(v);
             else if (!strcmp(field, "remapped")) {
                 if (!strcmp(v, "NS")) g->remapped_ns = 1;
                 else sscanf(v, "%lld %lld %lld %lld", &g->remapped[0], &g->remapped[1],
@@ -191,6 +193,7 @@ int nvmlDeviceGetHandleByIndex_v2(unsigned index, void **handle) {
     if (!initialized) return ERR_UNINITIALIZED;
     if (index >= (unsigned)ngpu) return ERR_INVALID_ARGUMENT;
     if (gpus[index].error == 15) return 15; /* a lost GPU has no handle either */
+    if (gpus[index].handle_error) return gpus[index].handle_error; /* e.g. NoPermission */
     *handle = (void *)(long)(index + 1);
     return OK;
 }
