@@ -45,25 +45,29 @@ def _site_dirs() -> list[str]:
     return dirs
 
 
-def probe_distributions() -> dict:
-    providers, packages = [], {}
-    for site in _site_dirs():
+def dist_infos(site_dirs: list[str], ordered: bool = False):
+    """(site, normalised name, version, metadata folder) of every .dist-info/.egg-info in the
+    site folders, in their order (each folder's entries sorted where ``ordered``)."""
+    for site in site_dirs:
         try:
             entries = os.listdir(site)
         except OSError:
             continue
-        for entry in entries:
+        for entry in sorted(entries) if ordered else entries:
             if not entry.endswith((".dist-info", ".egg-info")):
                 continue
             stem = entry.rsplit(".", 1)[0]
             name, _, version = stem.partition("-")
-            version = version.split("-py")[0]
-            norm = _normalize(name)
-            meta_dir = Path(site, entry)
-            if RELEVANT.match(norm):
-                packages.setdefault(norm, []).append({"version": version, "location": site})
-            if "paddle" in _top_level(meta_dir, norm):
-                providers.append(_provider(meta_dir, norm, version, site))
+            yield site, _normalize(name), version.split("-py")[0], Path(site, entry)
+
+
+def probe_distributions() -> dict:
+    providers, packages = [], {}
+    for site, norm, version, meta_dir in dist_infos(_site_dirs()):
+        if RELEVANT.match(norm):
+            packages.setdefault(norm, []).append({"version": version, "location": site})
+        if "paddle" in _top_level(meta_dir, norm):
+            providers.append(_provider(meta_dir, norm, version, site))
     if len(providers) > 1:
         _mark_live_owner(providers)
     return {"paddle_providers": providers, "packages": packages}

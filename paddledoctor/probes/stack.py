@@ -93,20 +93,12 @@ def _installer(meta_dir: Path) -> str | None:
 def _index(site_dirs: list[str]) -> dict:
     """Every installed distribution: normalised name -> its copies, first (the one import gets)
     first."""
+    from .installed import dist_infos
+
     index: dict[str, list[dict]] = {}
-    for site in site_dirs:
-        try:
-            entries = sorted(os.listdir(site))
-        except OSError:
-            continue
-        for entry in entries:
-            if not entry.endswith((".dist-info", ".egg-info")):
-                continue
-            stem = entry.rsplit(".", 1)[0]
-            name, _, version = stem.partition("-")
-            version = version.split("-py")[0]
-            index.setdefault(normalize(name), []).append(
-                {"version": version, "location": site, "meta_dir": os.path.join(site, entry)})
+    for site, norm, version, meta_dir in dist_infos(site_dirs, ordered=True):
+        index.setdefault(norm, []).append(
+            {"version": version, "location": site, "meta_dir": str(meta_dir)})
     return index
 
 
