@@ -46,7 +46,7 @@ def read_file_facts(path: str, fatbins: bool = True) -> dict:
     """Everything the checks need from one ELF file, read from its headers: fatbin code and
     loader facts. Raises on a file that is not a readable ELF."""
     from .elf import ELFFile
-    from .fatbin import FATBIN_SECTIONS, parse_fatbin, summarize
+    from .fatbin import elf_fatbin, summarize
 
     with ELFFile(path) as elf:
         dyn = elf.dynamic()
@@ -56,20 +56,7 @@ def read_file_facts(path: str, fatbins: bool = True) -> dict:
                                  for f, vs in elf.version_needs().items()},
                "version_defs": [v for v in elf.version_definitions()
                                 if v.startswith(VERSION_PREFIXES)]}
-        parts = {}
-        for name in FATBIN_SECTIONS if fatbins else ():
-            view = elf.section_data(name)
-            if view is None:
-                continue
-            try:
-                parts[name] = parse_fatbin(view)
-            finally:
-                view.release()
-    out["fatbin"] = summarize(parts.get(".nv_fatbin", []))
-    out["fatbin"]["sections"] = sorted(parts)
-    if "__nv_relfatbin" in parts:
-        rel = summarize(parts["__nv_relfatbin"])
-        out["fatbin"]["relocatable"] = {k: rel[k] for k in ("sass_any", "ptx_any", "containers")}
+        out["fatbin"] = elf_fatbin(elf) if fatbins else summarize([]) | {"sections": []}
     return out
 
 

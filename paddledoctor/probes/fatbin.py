@@ -157,26 +157,30 @@ def _arch_int(name: str) -> int:
 
 
 def read_library(path) -> dict:
-    """The fatbin code of one ELF file (see :func:`summarize`), from ``.nv_fatbin``: the device
-    code the CUDA runtime registers when the library loads. ``__nv_relfatbin`` (relocatable device
-    code kept for device linking, never loaded as kernels) is reported apart, as ``relocatable``.
-    A file without fatbin sections has empty lists. Raises ELFError / FatbinError."""
+    """The fatbin code of one ELF file (see :func:`elf_fatbin`). Raises ELFError / FatbinError."""
     from .elf import ELFFile
 
     with ELFFile(path) as elf:
-        parts = {}
-        for name in FATBIN_SECTIONS:
-            view = elf.section_data(name)
-            if view is None:
-                continue
-            try:
-                parts[name] = parse_fatbin(view)
-            finally:
-                view.release()
+        return elf_fatbin(elf)
+
+
+def elf_fatbin(elf) -> dict:
+    """The fatbin code of an open ELF file (see :func:`summarize`), from ``.nv_fatbin``: the device
+    code the CUDA runtime registers when the library loads. ``__nv_relfatbin`` (relocatable device
+    code kept for device linking, never loaded as kernels) is reported apart, as ``relocatable``.
+    A file without fatbin sections has empty lists. Raises FatbinError."""
+    parts = {}
+    for name in FATBIN_SECTIONS:
+        view = elf.section_data(name)
+        if view is None:
+            continue
+        try:
+            parts[name] = parse_fatbin(view)
+        finally:
+            view.release()
     out = summarize(parts.get(".nv_fatbin", []))
     out["sections"] = sorted(parts)
     if "__nv_relfatbin" in parts:
         rel = summarize(parts["__nv_relfatbin"])
-        out["relocatable"] = {"sass_any": rel["sass_any"], "ptx_any": rel["ptx_any"],
-                              "containers": rel["containers"]}
+        out["relocatable"] = {k: rel[k] for k in ("sass_any", "ptx_any", "containers")}
     return out
