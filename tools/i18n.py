@@ -44,15 +44,16 @@ DOMAIN = "paddledoctor"
 LABEL = "label"  # msgctxt of evidence labels
 
 # Modules whose every worded string is a message (they write findings, summaries, verdicts).
-JUDGING = ["checks", "codes.py", "model.py", "selection.py", "config.py"]
-# Tables whose rows carry texts in known fields: {call: (positions, keywords)}.
-# Tables whose values are texts: {module: names assigned a dict of them}.
-DICT_VALUES = {"codes.py": {"AREA_TITLES"}, "i18n/cli.py": {"HEADINGS"}}
-FIELDS = {"knowledge/errors.py": {"ErrorPattern": ((3, 4), ("cause", "fix"))}}
+JUDGING = ["checks", "codes.py", "model.py", "selection.py", "config.py", "explain.py", "commands.py",
+           "render/markdown.py", "render/bench.py", "render/inspect.py", "render/explain.py",
+           "fleet/table.py", "fleet/command.py", "bench/command.py", "inspect/command.py", "report.py",
+           "preflight.py", "paste/__init__.py"]
 # Modules whose messages are marked: tr(...), help=..., command docstrings.
-MARKED = ["render", "cli.py", "commands.py", "bench/command.py", "inspect/command.py",
-          "fleet/command.py", "fleet/table.py", "explain.py", "report.py", "preflight.py",
-          "i18n"]
+MARKED = ["render/terminal.py", "render/findings.py", "cli.py", "i18n"]
+# Tables whose values are texts: {module: names assigned a dict (or tuple) of them}.
+DICT_VALUES = {"codes.py": {"AREA_TITLES"}, "i18n/cli.py": {"HEADINGS"}, "render/explain.py": {"STATUS"}}
+# Tables whose rows carry texts in known fields: {call: (positions, keywords)}.
+FIELDS = {"knowledge/errors.py": {"ErrorPattern": ((3, 4), ("cause", "fix"))}}
 NOT_MESSAGES = {"checks/shape.py"}  # type shapes of facts, never shown
 # Calls whose string arguments are keys, patterns or paths, never text.
 KEY_CALLS = {"get", "startswith", "endswith", "split", "rsplit", "partition", "compile", "search",
@@ -340,7 +341,7 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
                 isinstance(t, ast.Name) and t.id in tables for t in node.targets):
             v = node.value
             for value in v.values if isinstance(v, ast.Dict) else getattr(v, "elts", []):
-                add(value, check_words=False)
+                add(value.elts[0] if isinstance(value, ast.Tuple) else value, check_words=False)
         if isinstance(node, ast.Call) and _call_name(node) in fields:
             positions, keywords = fields[_call_name(node)]
             for arg in [a for i, a in enumerate(node.args) if i in positions] + \
@@ -350,7 +351,7 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
             add(node)
         if isinstance(node, ast.Call) and _call_name(node) == "tr" and node.args:
             add(node.args[0], check_words=False)
-        if not judging and isinstance(node, ast.keyword) and node.arg == "help" and _stringish(node.value):
+        if isinstance(node, ast.keyword) and node.arg == "help" and _stringish(node.value):
             add(node.value, check_words=False)
         if isinstance(node, ast.FunctionDef) and any(
                 isinstance(d, ast.Call) and _call_name(d) in {"command", "group"}

@@ -33,6 +33,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "paddledoctor"
 LABEL = "label"  # the msgctxt of evidence labels
 DEPTH = 4  # how deep values inside values are translated
+VERBATIM = {"c", "cmd", "command", "commands", "path", "source", "line"}  # values never translated
 
 _chosen = {"lang": None}
 
@@ -165,7 +166,7 @@ class Catalog:
         return self._seen[key]
 
     def _fill(self, t: Template, m, depth: int) -> str:
-        values = {k: (self.translate(v, depth + 1) if depth < DEPTH and v else v)
+        values = {k: (self.translate(v, depth + 1) if depth < DEPTH and v and k not in VERBATIM else v)
                   for k, v in m.groupdict().items()}
         return t.msgstr.format(**values)
 
@@ -228,3 +229,28 @@ def translations(doc: dict, lang: "str | None" = None) -> "dict | None":
                       "evidence_labels": {k: label(k, lang) for k in (f.get("evidence") or {})}}
                      for f in doc.get("findings") or []],
     }
+
+
+def console(file=None, **options):
+    """A rich Console whose print() puts each text it is given into the chosen language, for the
+    renderers that print English sentences with markup (bench, inspect): the markup is part of the
+    catalog's entry, the values in it come through as they are."""
+    from rich.console import Console
+
+    class TranslatingConsole(Console):
+        def print(self, *objects, **kwargs):
+            super().print(*(tr(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    return TranslatingConsole(file=file, **options)
+
+
+def width(text: str) -> int:
+    """The columns a text takes at a terminal (a CJK character takes two)."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def ljust(text: str, columns: int) -> str:
+    """``text`` padded with spaces to ``columns`` terminal columns (str.ljust counts characters)."""
+    return text + " " * max(0, columns - width(text))
