@@ -216,7 +216,8 @@ def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, t
         code = target.upper()
         if code not in codes.CODES:
             raise BadInput(f"unknown code {code}; `paddledoctor explain` takes a code such as PD101")
-        click.echo(pages.page(code))
+        from .i18n import language
+        click.echo(pages.page(code, language()))
         return
 
     from .explain import explain_log, read_log
