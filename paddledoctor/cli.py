@@ -22,8 +22,20 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+def _lang_option(ctx, param, value) -> None:
+    """``--lang`` before the command (``paddledoctor --lang zh check``); run() takes it from
+    anywhere on the line before click parses it."""
+    if value:
+        from .i18n import set_language
+        set_language(value)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paddledoctor")
+@click.option("--lang", type=click.Choice(["en", "zh"]), expose_value=False, is_eager=True,
+              callback=_lang_option, help="Language of the output: en or zh (by default "
+                                          "PADDLEDOCTOR_LANG, then LC_ALL/LC_MESSAGES/LANG). "
+                                          "--json stays English.")
 def main() -> None:
     """Can this machine train with PaddlePaddle? If not: why, and the command that fixes it."""
 
@@ -99,11 +111,19 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
         except OSError as exc:
             raise BadInput(f"--junit {junit_file}: {exc.strerror or exc}") from None
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps(_with_translations(report.to_json()), indent=2))
     elif not (quiet and report.exit_code(strict) == 0):  # -q: silent on success
         from .render import terminal
         terminal.render(report, verbose=verbose)
     sys.exit(report.exit_code(strict))
+
+
+def _with_translations(doc: dict) -> dict:
+    """--json stays English; in another language its texts come under "translations"."""
+    from .i18n import translations
+
+    extra = translations(doc)
+    return doc if extra is None else {**doc, "translations": extra}
 
 
 def _given(ctx: click.Context) -> set:
@@ -196,7 +216,8 @@ def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, t
         code = target.upper()
         if code not in codes.CODES:
             raise BadInput(f"unknown code {code}; `paddledoctor explain` takes a code such as PD101")
-        click.echo(pages.page(code))
+        from .i18n import language
+        click.echo(pages.page(code, language()))
         return
 
     from .explain import explain_log, read_log
@@ -234,6 +255,38 @@ from .inspect.command import inspect_command  # noqa: E402
 for _command in (bench_command, inspect_command, fleet_command, codes_command, fix_command):
     main.add_command(_command)
 
+from .i18n.cli import TranslatedContext  # noqa: E402
+
+main.context_class = TranslatedContext  # help in the chosen language
+for _command in main.commands.values():
+    _command.context_class = TranslatedContext
+
+
+def _take_lang(argv: list) -> list:
+    """Sets the language from ``--lang X`` / ``--lang=X`` wherever it is on the line (before
+    ``--``), then from the environment; returns the line without it."""
+    from .i18n import LanguageError, choose, set_language
+
+    out, flag, i = [], None, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg == "--lang" or arg.startswith("--lang="):
+            if arg == "--lang" and i + 1 >= len(argv):
+                raise BadInput("--lang needs a value: en or zh")
+            flag = arg.partition("=")[2] if "=" in arg else argv[i + 1]
+            i += 1 if "=" in arg else 2
+            continue
+        out.append(arg)
+        i += 1
+    try:
+        set_language(choose(flag))
+    except LanguageError as exc:
+        raise BadInput(str(exc)) from None
+    return out
+
 
 def run() -> None:
     """Console-script entry. Ctrl-C, SIGTERM and SIGHUP take one clean path (every child's process
@@ -242,11 +295,14 @@ def run() -> None:
     from .stopping import Stopped, guard
 
     try:
+        args = _take_lang(sys.argv[1:])
         with guard():
-            main(standalone_mode=False)
+            main(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        from .i18n import tr
+        exc.message = tr(exc.message)
         exc.show()
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
