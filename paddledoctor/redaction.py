@@ -68,8 +68,9 @@ TOKEN_PATTERNS = [
 # scheme://user:password@ (a password may hold "/"); scheme://host:8080/path@x is a port, kept.
 URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)"
                              r"(?P<cred>[^/\s@:]+(?::(?!\d+(?:/|$))[^\s@]*)?)@")
-# NAME=value in free text (a command line, a URL query, a connection string).
-ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_.])(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?!<)(?P<value>[^\s;&,'\"]+)")
+# NAME=value in free text (a command line, a URL query, a connection string). The value runs to
+# the next space, ";" or "&", commas included: Hadoop's ugi is "user,password".
+ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_.])(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?!<)(?P<value>[^\s;&'\"]+)")
 # A GPU by UUID, or by the prefix of one that CUDA_VISIBLE_DEVICES accepts (GPU-1a2b3c4d), MIG too.
 GPU_UUID = re.compile(r"(?<![A-Za-z0-9])(?:MIG-GPU|GPU|MIG)-[0-9a-fA-F]{4,}(?:-[0-9a-fA-F]+)*"
                       r"(?:/\d+/\d+)?(?![A-Za-z0-9])")
