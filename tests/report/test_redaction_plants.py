@@ -182,3 +182,23 @@ def test_addresses_in_endpoints_and_urls_not_versions():
     assert r.text("see http://10.1.2.9/x") == "see http://<ip-4>/x"
     assert r.text("driver 550.54.14 cudnn 9.1.0.70") == "driver 550.54.14 cudnn 9.1.0.70"
     assert re.fullmatch(r"<ip-\d>", r.text("10.1.2.3", "PADDLE_MASTER"))
+
+
+def test_a_key_in_paddles_own_error_text_is_scrubbed_from_explain_json(tmp_path):
+    """A real Paddle error line (the CPU build asked for a GPU) with a key pasted into it: the match
+    carries the line, and `explain --json` prints it scrubbed."""
+    from conftest import FIXTURES
+
+    from paddledoctor.explain import explain_log
+
+    lines = (FIXTURES / "logs" / "real_set_device_gpu_cpu_build.log").read_text().splitlines()
+    lines[12] += f" (while fetching with key={GOOGLE})"
+    log = tmp_path / "train.log"
+    log.write_text("\n".join(lines) + "\n")
+    assert GOOGLE in json.dumps(explain_log(log.read_text(), check=False, quick=True).to_json())
+    proc = subprocess.run([sys.executable, "-m", "paddledoctor", "explain", str(log), "--json"],
+                          capture_output=True, text=True, env=doctor_env(), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    (match,) = json.loads(proc.stdout)["matches"]
+    assert match["code"] == "PD101" and GOOGLE not in proc.stdout
+    assert "<redacted google token>" in match["text"]
