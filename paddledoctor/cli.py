@@ -73,9 +73,12 @@ def main() -> None:
 @click.option("--only", multiple=True, metavar="AREA|CODE",
               help="Only these areas (host, paddle, gpu, cuda, ...) or codes; repeat or use commas.")
 @click.option("--skip", multiple=True, metavar="AREA|CODE", help="Leave out these areas or codes.")
+@click.option("--redact", "redact_identity", is_flag=True,
+              help="With --json: also remove host, user, home, working directory, IP addresses and "
+                   "GPU UUIDs, as `report` does (secrets are always removed).")
 def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus, bench,
                   min_free_gpu_mem, min_free_disk, checkpoint_dir, config_file, junit_file,
-                  verbose, quiet, only, skip) -> None:
+                  verbose, quiet, only, skip, redact_identity) -> None:
     """Diagnose this machine (or a recorded report)."""
     import time
 
@@ -111,7 +114,9 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
         except OSError as exc:
             raise BadInput(f"--junit {junit_file}: {exc.strerror or exc}") from None
     if as_json:
-        click.echo(json.dumps(_with_translations(report.to_json()), indent=2))
+        from .redaction import Redactor, redact
+        click.echo(json.dumps(redact(_with_translations(report.to_json()),
+                                     Redactor.for_this_machine(redact_identity)), indent=2))
     elif not (quiet and report.exit_code(strict) == 0):  # -q: silent on success
         from .render import terminal
         terminal.render(report, verbose=verbose)
@@ -140,7 +145,8 @@ def _given(ctx: click.Context) -> set:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               metavar="FILE", help="Write the report to FILE instead of standard output.")
 @click.option("--no-redact", "no_redact", is_flag=True,
-              help="Keep host name, user, home, GPU UUIDs and secret-looking values (not for posting).")
+              help="Keep host name, user, home, working directory, IP addresses, GPU UUIDs and "
+                   "secrets (not for posting).")
 @click.option("--bench", is_flag=True, help="Add a short (64 MiB) checkpoint save/load round trip.")
 @click.option("--quick", is_flag=True, help="Static checks only: never import paddle.")
 @click.option("--timeout", type=click.FloatRange(min=1, max=3600), default=60.0, show_default=True,
@@ -239,7 +245,8 @@ def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, t
         source = target
     result = explain_log(text, check=with_check, quick=quick, timeout=timeout)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        from .redaction import scrub
+        click.echo(json.dumps(scrub(result.to_json()), indent=2))
     else:
         from .render import explain as render_explain
         render_explain.render(result, source)
