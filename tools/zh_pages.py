@@ -34,7 +34,7 @@ def fix_blocks(english: str) -> list[str]:
 
 def short_page(entry) -> str:
     english = (EN / f"{entry.code}.md").read_text(encoding="utf-8")
-    lines = [SHORT, f"# {entry.code}：{tr(entry.title, 'zh')}", "",
+    lines = [f"# {entry.code}: {tr(entry.title, 'zh')}", "",
              f"严重性：{SEVERITY[entry.severity.value]} · 领域：{tr(codes.AREA_TITLES.get(entry.area, entry.area), 'zh')}"
              f" · 起始版本：{entry.since}", ""]
     blocks = fix_blocks(english)
@@ -44,7 +44,7 @@ def short_page(entry) -> str:
             lines += ["```sh", block.rstrip("\n"), "```", ""]
     lines += ["## 完整说明", "",
               f"检查内容、原因与示例见英文页面：`paddledoctor --lang en explain {entry.code}`"
-              f"（docs/codes/{entry.code}.md）。`paddledoctor check` 的输出会给出适合本机的命令。", ""]
+              f"（docs/codes/{entry.code}.md）。`paddledoctor check` 的输出会给出适合本机的命令。", "", SHORT, ""]
     return "\n".join(lines)
 
 

@@ -52,7 +52,7 @@ def test_every_code_has_a_chinese_page_and_explain_shows_it():
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout
     zh = doctor("explain", "PD101", lang_env={"LANG": "zh_CN.UTF-8"})
-    assert zh.returncode == 0 and zh.stdout.startswith(("# PD101：", "<!--")) and CJK.search(zh.stdout)
+    assert zh.returncode == 0 and zh.stdout.startswith("# PD101: ") and CJK.search(zh.stdout)
     en = doctor("explain", "PD101")
     assert en.stdout.startswith("# PD101: CPU build of PaddlePaddle")
 
@@ -86,7 +86,10 @@ def test_english_is_unchanged_when_no_language_is_chosen(quick_runs):
     en = quick_runs["en"].stdout
     assert not CJK.search(en)
     assert "ERROR PD101 CPU build of PaddlePaddle 3.3.1 on a machine with 2 NVIDIA GPU(s)" in en
-    assert doctor("--lang", "en", "check", "--quick", lang_env={"LANG": "zh_CN.UTF-8"}).stdout == en
+    again = doctor("--lang", "en", "check", "--quick", lang_env={"LANG": "zh_CN.UTF-8"}).stdout
+    # the host line holds free memory and disk, which move between two runs
+    steady = lambda text: [line for line in text.splitlines() if "RAM free" not in line]  # noqa: E731
+    assert steady(again) == steady(en)
 
 
 def test_a_wrong_language_is_one_line_and_exit_2():
