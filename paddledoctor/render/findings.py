@@ -71,6 +71,8 @@ def print_verdict(console, report) -> None:
 def print_findings_and_verdict(console, report, verbose: bool = False) -> None:
     """How every report ends: its findings, then the one-line verdict. Findings the config file
     ignores get one line naming them (their details stay in --json)."""
+    from rich.markup import escape
+
     shown = [f for f in report.findings if not getattr(f, "ignored", False)]
     ignored = [f for f in report.findings if getattr(f, "ignored", False)]
     if shown:
