@@ -35,9 +35,10 @@ def _default_signals() -> None:
 def test_a_rank_stopped_while_waiting_for_the_others_leaves_nothing(tmp_path, signame, status):
     """Rank 0 of 2, and rank 1 never comes: its child sits in the join when the signal arrives."""
     tag = new_tag()
-    shared = tmp_path / "shared"
+    shared, tmp = tmp_path / "shared", tmp_path / "tmp"
     shared.mkdir()
-    env = doctor_env(extra={**tag, "PADDLE_TRAINER_ID": "0", "PADDLE_TRAINERS_NUM": "2",
+    tmp.mkdir()  # the rank's own work folder (the report it hands its child) is made in TMPDIR
+    env = doctor_env(extra={**tag, "TMPDIR": str(tmp), "PADDLE_TRAINER_ID": "0", "PADDLE_TRAINERS_NUM": "2",
                             "PADDLE_MASTER": f"127.0.0.1:{_free_port()}",
                             "PADDLE_DISTRI_BACKEND": "gloo"})
     env.pop("CUDA_VISIBLE_DEVICES", None)
@@ -59,7 +60,7 @@ def test_a_rank_stopped_while_waiting_for_the_others_leaves_nothing(tmp_path, si
     assert err.strip().splitlines()[-1] == f"paddledoctor: stopped by {signame}"
     assert "Traceback" not in err
     assert wait_until(lambda: not tagged(tag), 5) is True, tagged(tag)
-    assert list(shared.iterdir()) == []
+    assert list(shared.iterdir()) == [] and list(tmp.iterdir()) == []
 
 
 def test_the_markers_a_killed_child_left_are_removed_and_only_those(tmp_path):

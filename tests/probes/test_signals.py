@@ -27,7 +27,9 @@ def _default_signals() -> None:
 def _hung_check(tmp_path, tag, *args, preexec=_default_signals):
     imported = tmp_path / "imported"
     path, how = broken_paddle("hang")
-    env = doctor_env(nvml_machine(), [path], {**tag, **how, "FAKE_PADDLE_IMPORTED": str(imported)})
+    (tmp_path / "tmp").mkdir()
+    env = doctor_env(nvml_machine(), [path], {**tag, **how, "FAKE_PADDLE_IMPORTED": str(imported),
+                                              "TMPDIR": str(tmp_path / "tmp")})
     doctor = subprocess.Popen([sys.executable, "-m", "paddledoctor", *args], env=env,
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -70,6 +72,7 @@ def test_a_stop_signal_kills_every_child_and_exits_128_plus_n(tmp_path, signame,
     assert wait_until(lambda: not tagged(tag), 3) is True, tagged(tag)
     assert not (tmp_path / "report.md").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".paddledoctor-")]
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_a_sighup_the_doctor_inherited_as_ignored_stays_ignored(tmp_path):
@@ -98,11 +101,13 @@ def test_a_sighup_the_doctor_inherited_as_ignored_stays_ignored(tmp_path):
 @pytest.mark.parametrize("signame, status", [("SIGTERM", 143), ("SIGHUP", 129)])
 def test_bench_stopped_mid_run_leaves_nothing_in_its_dir(tmp_path, signame, status):
     tag = new_tag()
-    work = tmp_path / "ckpt"
+    work, tmp = tmp_path / "ckpt", tmp_path / "tmp"
     work.mkdir()
+    tmp.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "paddledoctor", "bench", "--size", "64MiB",
                              "--dir", str(work)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=doctor_env(extra=tag), preexec_fn=_default_signals)
+                            text=True, env=doctor_env(extra={**tag, "TMPDIR": str(tmp)}),
+                            preexec_fn=_default_signals)
     try:
         deadline = time.monotonic() + 120
         temp = None
@@ -124,17 +129,20 @@ def test_bench_stopped_mid_run_leaves_nothing_in_its_dir(tmp_path, signame, stat
     assert proc.returncode == status, (out, err)
     assert err.strip().splitlines()[-1] == f"paddledoctor: stopped by {signame}"
     assert "Traceback" not in err
-    assert list(work.iterdir()) == []
+    assert list(work.iterdir()) == [] and list(tmp.iterdir()) == []
     assert wait_until(lambda: not tagged(tag), 3) is True, tagged(tag)
 
 
 PARENT = """\
-import sys, time
+import subprocess, sys, time
 sys.path.insert(0, {root!r})
 from paddledoctor.probes import isolate
 isolate.CHILD_DIR = __import__("pathlib").Path({dir!r})
 isolate._USE_PDEATHSIG = {pdeathsig}
 child = isolate.Child("hang.py", timeout=600)
+if {pdeathsig}:  # a bystander that outlives us holds the lifeline open: no EOF, PDEATHSIG alone
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"],
+                     pass_fds=(child.proc.stdin.fileno(),), start_new_session=True)
 print(child.proc.pid, flush=True)
 time.sleep(600)
 """
@@ -148,9 +156,10 @@ time.sleep(3600)
 
 @pytest.mark.parametrize("pdeathsig", [True, False], ids=["pdeathsig", "lifeline-watchdog"])
 def test_a_doctor_killed_with_sigkill_takes_its_child_along(tmp_path, pdeathsig):
-    """No finally of the doctor runs on SIGKILL: the child dies by itself, by PR_SET_PDEATHSIG on
-    Linux and, where that is missing (forced off here), by the watchdog on its lifeline's EOF, which
-    also kills what the child started."""
+    """No finally of the doctor runs on SIGKILL: the child dies by itself. Each way is proven alone:
+    PR_SET_PDEATHSIG (Linux) with the lifeline held open by a bystander, so that its EOF cannot be
+    what kills the child; and, with PR_SET_PDEATHSIG forced off, the watchdog on the lifeline's EOF,
+    which also kills what the child started."""
     if pdeathsig and not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux's")
     tag = new_tag()
@@ -161,8 +170,8 @@ def test_a_doctor_killed_with_sigkill_takes_its_child_along(tmp_path, pdeathsig)
                               text=True, env={**os.environ, **tag})
     try:
         child = int(parent.stdout.readline())
-        sleeper = wait_until(lambda: tagged(tag, "time.sleep(3600)"), timeout=10)
-        assert alive(child) and sleeper
+        sleepers = wait_until(lambda: len(tagged(tag, "time.sleep(3600)")) == 1 + pdeathsig, 10)
+        assert alive(child) and sleepers
         parent.kill()
         parent.wait(10)
         assert wait_until(lambda: not alive(child), 5), "the child outlived the doctor"
