@@ -63,6 +63,50 @@ def test_a_rank_stopped_while_waiting_for_the_others_leaves_nothing(tmp_path, si
     assert list(shared.iterdir()) == [] and list(tmp.iterdir()) == []
 
 
+def _rank(rank: int, ports: list[int], tag: dict, tmp, *args: str) -> subprocess.Popen:
+    """Rank ``rank`` of 2 on this machine, started as Paddle's launcher starts it (its variables)."""
+    master, *workers = ports
+    env = doctor_env(extra={
+        **tag, "TMPDIR": str(tmp), "PADDLE_TRAINER_ID": str(rank), "PADDLE_TRAINERS_NUM": "2",
+        "PADDLE_MASTER": f"127.0.0.1:{master}", "PADDLE_DISTRI_BACKEND": "gloo",
+        "PADDLE_TRAINER_ENDPOINTS": ",".join(f"127.0.0.1:{p}" for p in workers),
+        "PADDLE_CURRENT_ENDPOINT": f"127.0.0.1:{workers[rank]}", "PADDLE_RANK_IN_NODE": str(rank),
+        "PADDLE_LOCAL_RANK": str(rank), "PADDLE_LOCAL_SIZE": "2"})
+    env.pop("CUDA_VISIBLE_DEVICES", None)
+    return subprocess.Popen([sys.executable, "-m", "paddledoctor", "fleet", "--timeout", "120",
+                             *args], cwd=tmp.parent, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
+
+
+def test_a_rank_stopped_while_its_marker_is_in_the_shared_dir_removes_it(tmp_path):
+    """Two real ranks; rank 1 is given no --dir, so it never comes to the shared-folder step and
+    rank 0 waits there, its marker written in --dir. SIGTERM to rank 0: its child dies before it
+    could remove the marker, and the rank removes it (and the folder) itself."""
+    tags = [new_tag(), new_tag()]
+    shared, tmp = tmp_path / "shared", tmp_path / "tmp"
+    shared.mkdir()
+    tmp.mkdir()
+    ports = [_free_port() for _ in range(3)]
+    ranks = [_rank(0, ports, tags[0], tmp, "--dir", str(shared)), _rank(1, ports, tags[1], tmp)]
+    try:
+        marker = wait_until(lambda: list(shared.glob(".paddledoctor-fleet-*/rank-0")), 180, 0.02)
+        assert marker, [r.poll() for r in ranks]
+        assert ranks[0].poll() is None, ranks[0].communicate()
+        ranks[0].send_signal(signal.SIGTERM)
+        out, err = ranks[0].communicate(timeout=20)
+    finally:
+        for rank in ranks:
+            if rank.poll() is None:
+                rank.kill()
+            rank.communicate()
+    assert ranks[0].returncode == 143, (out, err)
+    assert err.strip().splitlines()[-1] == "paddledoctor: stopped by SIGTERM"
+    assert "Traceback" not in err
+    assert wait_until(lambda: not tagged(tags[0]), 5) is True, tagged(tags[0])
+    assert list(shared.iterdir()) == []
+    assert not [p for p in tmp.iterdir() if p.name.startswith("paddledoctor-fleet-")]
+
+
 def test_the_markers_a_killed_child_left_are_removed_and_only_those(tmp_path):
     folder = tmp_path / ".paddledoctor-fleet-0123abcd"
     folder.mkdir()
