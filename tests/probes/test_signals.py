@@ -133,6 +133,42 @@ def test_bench_stopped_mid_run_leaves_nothing_in_its_dir(tmp_path, signame, stat
     assert wait_until(lambda: not tagged(tag), 3) is True, tagged(tag)
 
 
+LIBRARY_CALLER = """\
+import paddledoctor
+print("calling", flush=True)
+paddledoctor.check(timeout=120)
+print("check returned", flush=True)
+"""
+
+
+def test_a_library_caller_stopped_by_sigterm_dies_by_it_after_the_cleanup(tmp_path):
+    """paddledoctor.check() inside someone's program: SIGTERM ends that program by SIGTERM, as it
+    would have ended without the doctor (no "stopped by" line, no traceback of ours), but only once
+    the children's groups are dead."""
+    tag = new_tag()
+    imported = tmp_path / "imported"
+    path, how = broken_paddle("hang")
+    (tmp_path / "caller.py").write_text(LIBRARY_CALLER)
+    env = doctor_env(nvml_machine(), [path], {**tag, **how, "FAKE_PADDLE_IMPORTED": str(imported)})
+    caller = subprocess.Popen([sys.executable, str(tmp_path / "caller.py")], env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True,
+                              preexec_fn=_default_signals)
+    try:
+        assert wait_until(imported.exists, timeout=30), "the fake paddle was never imported"
+        grandchild = wait_until(lambda: tagged(tag, "time.sleep(3600)"), timeout=10)
+        assert grandchild, "the fake paddle's grandchild never started"
+        caller.send_signal(signal.SIGTERM)
+        out, err = caller.communicate(timeout=15)
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+            caller.communicate()
+    assert caller.returncode == -signal.SIGTERM, (out, err)
+    assert out.splitlines() == ["calling"] and "Traceback" not in err, (out, err)
+    assert wait_until(lambda: not tagged(tag), 3) is True, tagged(tag)
+
+
 PARENT = """\
 import subprocess, sys, time
 sys.path.insert(0, {root!r})
