@@ -58,7 +58,9 @@ def bench_model(factory, directory=None, device: str = "auto", steps: int = 6,
     optimizer saved and once with everything (scheduler, scaler, RNG states); the pieces that must
     be saved to resume exactly are named (PD713). Raises ValueError for a factory a child process
     cannot import (a lambda, a local function, one defined in __main__)."""
+    from ..stopping import library_guard
     from .model import model_report, run_bench_model
-    facts = run_bench_model(factory, directory=directory, device=device, timeout=timeout,
-                            steps=steps, progress=progress)
+    with library_guard():  # SIGTERM/SIGHUP like Ctrl-C: the child killed, the folder removed
+        facts = run_bench_model(factory, directory=directory, device=device, timeout=timeout,
+                                steps=steps, progress=progress)
     return model_report(facts, {"model": facts["options"]["model"], "device": device})

@@ -169,6 +169,42 @@ def test_a_library_caller_stopped_by_sigterm_dies_by_it_after_the_cleanup(tmp_pa
     assert wait_until(lambda: not tagged(tag), 3) is True, tagged(tag)
 
 
+MODEL_CALLER = """\
+import sys
+sys.path.insert(0, {models!r})
+import paddledoctor
+paddledoctor.bench_model("real_models:plain", directory={dir!r}, device="cpu", timeout=300)
+print("bench_model returned", flush=True)
+"""
+
+
+def test_a_library_bench_model_stopped_by_sigterm_leaves_nothing_in_its_dir(tmp_path):
+    """paddledoctor.bench_model() inside someone's program, stopped while its child trains the
+    model: the program dies by SIGTERM, and neither the bench's folder nor a child is left."""
+    tag = new_tag()
+    work = tmp_path / "ckpt"
+    work.mkdir()
+    (tmp_path / "caller.py").write_text(MODEL_CALLER.format(
+        models=str(ROOT / "tests" / "bench" / "models"), dir=str(work)))
+    caller = subprocess.Popen([sys.executable, str(tmp_path / "caller.py")],
+                              env=doctor_env(extra=tag), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
+    try:
+        child = wait_until(lambda: tagged(tag, "bench_model.py"), timeout=60)
+        assert child, "the model's child never started"
+        assert list(work.glob("paddledoctor-bench-*/model"))
+        caller.send_signal(signal.SIGTERM)
+        out, err = caller.communicate(timeout=30)
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+            caller.communicate()
+    assert caller.returncode == -signal.SIGTERM, (out, err)
+    assert "Traceback" not in err and "returned" not in out, (out, err)
+    assert list(work.iterdir()) == []
+    assert wait_until(lambda: not tagged(tag), 3) is True, tagged(tag)
+
+
 PARENT = """\
 import subprocess, sys, time
 sys.path.insert(0, {root!r})
