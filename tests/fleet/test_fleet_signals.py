@@ -17,7 +17,7 @@ from paddledoctor.fleet.rank import remove_markers
 from paddledoctor.probes.isolate import ChildResult
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "probes"))
-from procs import new_tag, tagged, wait_until  # noqa: E402
+from procs import run_tag, tagged, wait_until  # noqa: E402,F401 - run_tag: a fixture
 
 
 def _free_port() -> int:
@@ -32,13 +32,15 @@ def _default_signals() -> None:
 
 
 @pytest.mark.parametrize("signame, status", [("SIGTERM", 143), ("SIGHUP", 129)])
-def test_a_rank_stopped_while_waiting_for_the_others_leaves_nothing(tmp_path, signame, status):
+def test_a_rank_stopped_while_waiting_for_the_others_leaves_nothing(run_tag, tmp_path, signame,
+                                                                    status):
     """Rank 0 of 2, and rank 1 never comes: its child sits in the join when the signal arrives."""
-    tag = new_tag()
+    tag = run_tag()
     shared, tmp = tmp_path / "shared", tmp_path / "tmp"
     shared.mkdir()
     tmp.mkdir()  # the rank's own work folder (the report it hands its child) is made in TMPDIR
-    env = doctor_env(extra={**tag, "TMPDIR": str(tmp), "PADDLE_TRAINER_ID": "0", "PADDLE_TRAINERS_NUM": "2",
+    env = doctor_env(extra={**tag, "TMPDIR": str(tmp), "PADDLE_TRAINER_ID": "0",
+                            "PADDLE_TRAINERS_NUM": "2",
                             "PADDLE_MASTER": f"127.0.0.1:{_free_port()}",
                             "PADDLE_DISTRI_BACKEND": "gloo"})
     env.pop("CUDA_VISIBLE_DEVICES", None)
@@ -64,7 +66,7 @@ def test_a_rank_stopped_while_waiting_for_the_others_leaves_nothing(tmp_path, si
 
 
 def _rank(rank: int, ports: list[int], tag: dict, tmp, *args: str) -> subprocess.Popen:
-    """Rank ``rank`` of 2 on this machine, started as Paddle's launcher starts it (its variables)."""
+    """Rank ``rank`` of 2 on this machine, with the variables Paddle's launcher gives it."""
     master, *workers = ports
     env = doctor_env(extra={
         **tag, "TMPDIR": str(tmp), "PADDLE_TRAINER_ID": str(rank), "PADDLE_TRAINERS_NUM": "2",
@@ -78,16 +80,17 @@ def _rank(rank: int, ports: list[int], tag: dict, tmp, *args: str) -> subprocess
                             stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
 
 
-def test_a_rank_stopped_while_its_marker_is_in_the_shared_dir_removes_it(tmp_path):
+def test_a_rank_stopped_while_its_marker_is_in_the_shared_dir_removes_it(run_tag, tmp_path):
     """Two real ranks; rank 1 is given no --dir, so it never comes to the shared-folder step and
     rank 0 waits there, its marker written in --dir. SIGTERM to rank 0: its child dies before it
     could remove the marker, and the rank removes it (and the folder) itself."""
-    tags = [new_tag(), new_tag()]
-    shared, tmp = tmp_path / "shared", tmp_path / "tmp"
-    shared.mkdir()
-    tmp.mkdir()
+    tags = [run_tag(), run_tag()]
+    shared, tmps = tmp_path / "shared", [tmp_path / "tmp0", tmp_path / "tmp1"]
+    for folder in (shared, *tmps):
+        folder.mkdir()
     ports = [_free_port() for _ in range(3)]
-    ranks = [_rank(0, ports, tags[0], tmp, "--dir", str(shared)), _rank(1, ports, tags[1], tmp)]
+    ranks = [_rank(0, ports, tags[0], tmps[0], "--dir", str(shared)),
+             _rank(1, ports, tags[1], tmps[1])]
     try:
         marker = wait_until(lambda: list(shared.glob(".paddledoctor-fleet-*/rank-0")), 180, 0.02)
         assert marker, [r.poll() for r in ranks]
@@ -97,14 +100,17 @@ def test_a_rank_stopped_while_its_marker_is_in_the_shared_dir_removes_it(tmp_pat
     finally:
         for rank in ranks:
             if rank.poll() is None:
+                rank.send_signal(signal.SIGTERM)  # rank 1 too: it cleans up after itself
+            try:
+                rank.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
                 rank.kill()
-            rank.communicate()
+                rank.communicate()
     assert ranks[0].returncode == 143, (out, err)
     assert err.strip().splitlines()[-1] == "paddledoctor: stopped by SIGTERM"
     assert "Traceback" not in err and err.count("paddledoctor: ") == 1, err
     assert wait_until(lambda: not tagged(tags[0]), 5) is True, tagged(tags[0])
-    assert list(shared.iterdir()) == []
-    assert not [p for p in tmp.iterdir() if p.name.startswith("paddledoctor-fleet-")]
+    assert list(shared.iterdir()) == [] and list(tmps[0].iterdir()) == []
 
 
 def test_the_markers_a_killed_child_left_are_removed_and_only_those(tmp_path):

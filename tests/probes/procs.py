@@ -7,9 +7,12 @@ test finds exactly the processes its own run started, even while other tests run
 from __future__ import annotations
 
 import os
+import signal
 import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 TAG = "PADDLEDOCTOR_TEST_RUN"
 
@@ -17,6 +20,30 @@ TAG = "PADDLEDOCTOR_TEST_RUN"
 def new_tag() -> dict:
     """An environment entry that marks one run's processes."""
     return {TAG: uuid.uuid4().hex}
+
+
+@pytest.fixture
+def run_tag():
+    """Tags for a test's runs (``tag = run_tag()``). Whatever of those runs is still alive when the
+    test ends is killed: a test that fails on a surviving child must not leave it running for an
+    hour (its assertions look before this does)."""
+    made: list[dict] = []
+
+    def make() -> dict:
+        made.append(new_tag())
+        return made[-1]
+
+    yield make
+    for tag in made:
+        kill_tagged(tag)
+
+
+def kill_tagged(tag: dict) -> None:
+    for pid in tagged(tag):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:  # gone meanwhile
+            pass
 
 
 def alive(pid: int) -> bool:

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import broken_paddle, doctor_env, nvml_machine, sigint_as_at_a_terminal
 from paddledoctor.probes import isolate
-from procs import alive, new_tag, tagged, wait_until
+from procs import alive, run_tag, tagged, wait_until  # noqa: F401 - run_tag: a fixture
 
 PRELUDE = """\
 import json, os, signal, subprocess, sys, time
@@ -217,10 +217,10 @@ def test_an_interpreter_that_cannot_start_is_reported_not_raised(child_script, m
     assert isolate.run(script, timeout=10).start_error  # run() reports it the same way
 
 
-def test_ctrl_c_stops_the_doctor_and_its_children(tmp_path):
+def test_ctrl_c_stops_the_doctor_and_its_children(run_tag, tmp_path):
     """SIGINT to the doctor while the paddle child hangs in import: one line, exit 130, at once,
     and neither the child nor the grandchild the fake paddle started survives."""
-    tag = new_tag()
+    tag = run_tag()
     imported = tmp_path / "imported"
     path, how = broken_paddle("hang")
     env = doctor_env(nvml_machine(), [path], {**tag, **how, "FAKE_PADDLE_IMPORTED": str(imported)})

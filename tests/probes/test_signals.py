@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import ROOT, broken_paddle, doctor_env, nvml_machine
-from procs import alive, new_tag, tagged, wait_until
+from procs import alive, run_tag, tagged, wait_until  # noqa: F401 - run_tag: a fixture
 
 
 def _default_signals() -> None:
@@ -49,9 +49,9 @@ def _hung_check(tmp_path, tag, *args, preexec=_default_signals):
 ])
 @pytest.mark.parametrize("command", [["check", "--timeout", "120"],
                                      ["report", "--timeout", "120", "-o", "report.md"]])
-def test_a_stop_signal_kills_every_child_and_exits_128_plus_n(tmp_path, signame, status, line,
-                                                              command):
-    tag = new_tag()
+def test_a_stop_signal_kills_every_child_and_exits_128_plus_n(run_tag, tmp_path, signame, status,
+                                                              line, command):
+    tag = run_tag()
     command = [str(tmp_path / a) if a == "report.md" else a for a in command]
     doctor, children = _hung_check(tmp_path, tag, *command)
     try:
@@ -75,13 +75,13 @@ def test_a_stop_signal_kills_every_child_and_exits_128_plus_n(tmp_path, signame,
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_a_sighup_the_doctor_inherited_as_ignored_stays_ignored(tmp_path):
+def test_a_sighup_the_doctor_inherited_as_ignored_stays_ignored(run_tag, tmp_path):
     """Under nohup the doctor must not die of the hang-up it was told to ignore."""
     def nohup():
         _default_signals()
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
-    tag = new_tag()
+    tag = run_tag()
     doctor, children = _hung_check(tmp_path, tag, "check", "--timeout", "120", preexec=nohup)
     try:
         doctor.send_signal(signal.SIGHUP)
@@ -99,8 +99,8 @@ def test_a_sighup_the_doctor_inherited_as_ignored_stays_ignored(tmp_path):
 
 
 @pytest.mark.parametrize("signame, status", [("SIGTERM", 143), ("SIGHUP", 129)])
-def test_bench_stopped_mid_run_leaves_nothing_in_its_dir(tmp_path, signame, status):
-    tag = new_tag()
+def test_bench_stopped_mid_run_leaves_nothing_in_its_dir(run_tag, tmp_path, signame, status):
+    tag = run_tag()
     work, tmp = tmp_path / "ckpt", tmp_path / "tmp"
     work.mkdir()
     tmp.mkdir()
@@ -140,11 +140,11 @@ print("check returned", flush=True)
 """
 
 
-def test_a_library_caller_stopped_by_sigterm_dies_by_it_after_the_cleanup(tmp_path):
+def test_a_library_caller_stopped_by_sigterm_dies_by_it_after_the_cleanup(run_tag, tmp_path):
     """paddledoctor.check() inside someone's program: SIGTERM ends that program by SIGTERM, as it
     would have ended without the doctor (no "stopped by" line, no traceback of ours), but only once
     the children's groups are dead."""
-    tag = new_tag()
+    tag = run_tag()
     imported = tmp_path / "imported"
     path, how = broken_paddle("hang")
     (tmp_path / "caller.py").write_text(LIBRARY_CALLER)
@@ -177,10 +177,10 @@ print("bench_model returned", flush=True)
 """
 
 
-def test_a_library_bench_model_stopped_by_sigterm_leaves_nothing_in_its_dir(tmp_path):
+def test_a_library_bench_model_stopped_by_sigterm_leaves_nothing_in_its_dir(run_tag, tmp_path):
     """paddledoctor.bench_model() inside someone's program, stopped while its child trains the
     model: the program dies by SIGTERM, and neither the bench's folder nor a child is left."""
-    tag = new_tag()
+    tag = run_tag()
     work = tmp_path / "ckpt"
     work.mkdir()
     (tmp_path / "caller.py").write_text(MODEL_CALLER.format(
@@ -226,14 +226,14 @@ time.sleep(3600)
 
 
 @pytest.mark.parametrize("pdeathsig", [True, False], ids=["pdeathsig", "lifeline-watchdog"])
-def test_a_doctor_killed_with_sigkill_takes_its_child_along(tmp_path, pdeathsig):
+def test_a_doctor_killed_with_sigkill_takes_its_child_along(run_tag, tmp_path, pdeathsig):
     """No finally of the doctor runs on SIGKILL: the child dies by itself. Each way is proven alone:
     PR_SET_PDEATHSIG (Linux) with the lifeline held open by a bystander, so that its EOF cannot be
     what kills the child; and, with PR_SET_PDEATHSIG forced off, the watchdog on the lifeline's EOF,
     which also kills what the child started."""
     if pdeathsig and not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux's")
-    tag = new_tag()
+    tag = run_tag()
     (tmp_path / "hang.py").write_text(HANG)
     (tmp_path / "parent.py").write_text(PARENT.format(root=str(ROOT), dir=str(tmp_path),
                                                       pdeathsig=pdeathsig))
@@ -251,5 +251,3 @@ def test_a_doctor_killed_with_sigkill_takes_its_child_along(tmp_path, pdeathsig)
     finally:
         if parent.poll() is None:
             parent.kill()
-        for pid in tagged(tag):
-            os.kill(pid, signal.SIGKILL)
