@@ -1,6 +1,6 @@
 """One rank of `paddledoctor fleet`: the process the launcher starts (never imports paddle).
 
-It starts the collective child (probes/children/fleet_collective.py, under a deadline) at once, and
+It starts the collective child (fleet/children/fleet_collective.py, under a deadline) at once, and
 while that child imports paddle and joins the other ranks, runs this rank's own check here (the
 static check, or ``--full``; the job's requirements; a checkpoint round trip into ``--dir`` when
 ``bench`` is asked). The rank's report (compact JSON) goes to the child through a file; the child
@@ -23,6 +23,9 @@ from ..model import Report, Severity, Unavailable
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SIZES = (64 << 10, 1 << 20, 16 << 20)
+# The collective child lives with the feature (package data, see pyproject.toml); isolate starts it
+# through probes/children/_start.py by this absolute path.
+COLLECTIVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "children", "fleet_collective.py")
 
 
 class NotLaunched(ValueError):
@@ -195,7 +198,7 @@ def run_rank(settings: dict, directory: str | None = None, timeout: float = DEFA
            # the steps' deadline leaves time to name a hung rank (~2 s) before the child is killed
            "join_s": round(timeout * 0.5, 1), "collective_s": round(timeout - max(3.0, timeout * 0.1), 1),
            "sizes": [int(s) for s in sizes], "dir": directory}
-    child = Child("fleet_collective.py", [json.dumps(cfg)], timeout=timeout,
+    child = Child(COLLECTIVE, [json.dumps(cfg)], timeout=timeout,
                   env=_child_env(launch, F.is_cpu_build(static_build), timeout))
     try:
         local = dict(settings)
