@@ -186,10 +186,10 @@ def verdict_of_the_other_ranks(facts, options):
         yield finding("PD910", f"Another rank fails the job (the ranks' verdicts, all-reduced): "
                                f"rank {at}'s log names it", evidence, fix)
     elif worst >= 1 and mine < 1 or verdict.get("environments_differ"):
-        what = ("the ranks differ in Paddle, Python or paddledoctor version"
-                if verdict.get("environments_differ") else "another rank has a warning")
-        yield finding("PD910", f"{what[0].upper()}{what[1:]} (the ranks' verdicts, all-reduced): "
-                               f"rank {at}'s log names it", evidence, fix, severity=Severity.WARN)
+        what = ("The ranks differ in Paddle, Python or paddledoctor version"
+                if verdict.get("environments_differ") else "Another rank has a warning")
+        yield finding("PD910", f"{what} (the ranks' verdicts, all-reduced): rank {at}'s log names it",
+                      evidence, fix, severity=Severity.WARN)
 
 
 @check("fleet")

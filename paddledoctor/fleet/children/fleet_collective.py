@@ -479,7 +479,7 @@ def main():
     # time, and rank 0 names the rank (PD909).
     report_by = T0 + CFG["report_s"]
     report = wait_for_report(CFG["report_path"], report_by if not missing else join_deadline + 5)
-    board.store.set(f"{PREFIX}report/{RANK}", report)  # (the all-gather below carries a newer one)
+    board.store.set(f"{PREFIX}report/{RANK}", report)  # (the gather below carries a newer one)
     if missing:
         emit("failed", step="join the other ranks", outcome="timeout", **named(missing))
         if RANK == 0:
