@@ -66,6 +66,7 @@ def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min
     Every rank exits 1 when any rank fails, so the launcher stops the job; rank 0 prints the table.
     """
     from ..config import ConfigError
+    from ..model import Severity
     from ..preflight import settings
     from . import rank as fleet_rank
 
@@ -90,6 +91,9 @@ def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min
             click.echo(f"paddledoctor fleet, rank {launch.rank} of {launch.world_size}: "
                        f"{'FAIL' if report.exit_code(strict) else 'ok'}. {verdict(report)} "
                        "(rank 0's log has the table)")
+            for f in report.findings:  # what this rank knows itself (rank 0 names the others)
+                if f.severity is not Severity.INFO:
+                    click.echo(f"  {f.severity.value.upper()} {f.code} {f.title}")
         sys.stdout.flush()
 
     report = fleet_rank.run_rank(resolved, directory=directory, timeout=timeout, sizes=sizes,

@@ -280,7 +280,7 @@ def _own_report(settings: dict, launch: Launch, deadline: float) -> dict:
     thread.join(max(0.0, deadline - time.monotonic()))
     if "mine" in box:
         return box["mine"]
-    why = (f"this rank's own check failed: {box['error']}" if "error" in box
+    why = (f"a doctor bug stopped this rank's own check: {box['error']}" if "error" in box
            else "this rank's own check did not finish in time")
     return {"rank": launch.rank, "local_rank": launch.local_rank, "host": host_label(),
             "unavailable": why}

@@ -167,6 +167,9 @@ def test_a_hanging_rank_is_named_by_the_others_within_the_timeout(tmp_path):
     assert table[2][2] == "FAIL" and "did not join the check in time" in table[2][3]
     assert table[0][2] == "ok" and table[1][2] == "ok"  # the others' own checks were fine
     assert "waiting for rank(s) 2" in log0
+    # rank 1 counts the missing ranks and leaves their names to rank 0 (no N^2 reads at scale)
+    assert "ERROR PD902 1 rank(s) did not join the others within 8.0 s (rank 0's log names them)" \
+        in worker_log(log_dir, 1)
     # measured: about 15 s; the launcher itself would have waited forever (here: launch's 300 s)
     assert wall < 120, wall
     _no_process_left(imported)
