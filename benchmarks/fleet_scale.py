@@ -5,7 +5,8 @@
 For each rank count it runs `python -m paddle.distributed.launch --nproc_per_node N paddledoctor
 fleet --json` in a temporary folder (the launcher's logs go there), and prints the median over the
 runs of: the launcher's wall time, the time the ranks took to join (rank 0's view), the whole check
-on rank 0, and the bus bandwidth of the largest message. Not a test: it prints figures.
+on rank 0, the bus bandwidth of the largest message, and the last step on rank 0 (the all-reduce of
+the verdicts and the gather of the reports, from its start to the child's end). Not a test: it prints figures.
 """
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ def one_run(nproc: int, sizes: str) -> dict:
     fleet = doc["facts"]["fleet"]
     coll = fleet["collective"]
     rows = [r for r in (coll.get("bandwidth") or {}).get("rows") or [] if r.get("busbw_gbps")]
+    times = dict((name, t) for name, t in coll.get("timeline") or [])
     return {"rc": proc.returncode, "wall": wall, "rank0": fleet["seconds"],
             "join": (coll.get("joined") or {}).get("seconds"),
             "busbw": rows[-1]["busbw_gbps"] if rows else None,
-            "report_bytes": len(json.dumps(fleet["ranks"][0], separators=(",", ":")))}
+            "report_bytes": len(json.dumps(fleet["ranks"][0], separators=(",", ":"))),
+            "gather_ms": ((times["done"] - times["gather reports"]) * 1000
+                          if "done" in times and "gather reports" in times else None)}
 
 
 def median(values):
@@ -62,7 +66,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs each, "
           f"sizes {args.sizes}")
     print(f"{'ranks':>5}  {'wall s':>7}  {'rank0 s':>7}  {'join s':>6}  {'busbw GB/s':>10}  "
-          f"{'report B':>8}  runs (wall s)")
+          f"{'report B':>8}  {'gather ms':>9}  runs (wall s)")
     for n in [int(x) for x in args.ranks.split(",")]:
         runs = [one_run(n, args.sizes) for _ in range(args.runs)]
         bad = [r["rc"] for r in runs if r["rc"] not in (0,)]
@@ -72,6 +76,7 @@ def main() -> None:
               f"{fmt(median(r['join'] for r in runs), '6.2f')}  "
               f"{fmt(median(r['busbw'] for r in runs), '10.3f')}  "
               f"{fmt(median(r['report_bytes'] for r in runs), '8.0f')}  "
+              f"{fmt(median(r['gather_ms'] for r in runs), '9.0f')}  "
               + " ".join(f"{r['wall']:.2f}" for r in runs)
               + (f"  (exit codes {bad})" if bad else ""))
 

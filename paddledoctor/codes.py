@@ -193,6 +193,7 @@ _TABLE = [
     Code("PD908", "fleet", I, "One rank only: the collective check needs at least two"),
     # -- house (#13): PD909-PD919 --
     Code("PD909", "fleet", E, "A rank's report never arrived: its own check did not finish", since="0.2.0"),
+    Code("PD910", "fleet", E, "Another rank fails the job: this rank learnt it from the all-reduce of the verdicts", since="0.2.0"),
     # -- end fleet --
 ]
 

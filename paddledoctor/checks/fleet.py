@@ -18,9 +18,22 @@ def _fleet(facts, scope):
     return fleet if isinstance(fleet, dict) and fleet.get("scope") == scope else None
 
 
+def rank_ranges(ranks) -> str:
+    """'0-3, 5, 7-999': consecutive ranks as one range, so that a list of 1,000 ranks stays short."""
+    ranks = sorted(set(ranks))
+    parts, i = [], 0
+    while i < len(ranks):
+        j = i
+        while j + 1 < len(ranks) and ranks[j + 1] == ranks[j] + 1:
+            j += 1
+        parts.append(str(ranks[i]) if i == j else f"{ranks[i]}-{ranks[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
 def _ranks_text(ranks) -> str:
     ranks = list(ranks)
-    return ("rank " if len(ranks) == 1 else "ranks ") + ", ".join(map(str, ranks))
+    return ("rank " if len(ranks) == 1 else "ranks ") + rank_ranges(ranks)
 
 
 # --- one rank ------------------------------------------------------------------------------------
@@ -92,7 +105,8 @@ def ranks_that_did_not_arrive(facts, options):
     fleet = _fleet(facts, "cluster")
     failed = (fleet or {}).get("collective", {}).get("failed") or {}
     behind = failed.get("behind")
-    if not fleet or not behind:
+    count = failed.get("missing_count")
+    if not fleet or not (behind or count):
         return
     where = failed.get("step", "?")
     within = (fleet["collective"].get("join_timeout_s") if where == "join the other ranks"
@@ -103,6 +117,14 @@ def ranks_that_did_not_arrive(facts, options):
         what = f"stopped responding during '{where}' (its heartbeat in the store stopped)"
     else:
         what = f"stopped in '{where}' ({failed.get('outcome')}: {failed.get('error') or '?'})"
+    if not behind:  # a rank other than 0 counts the missing ranks; rank 0 names them (O(N) reads)
+        yield finding("PD902", f"{count} rank(s) {what} (rank 0's log names them): hung, crashed, "
+                               "or cannot reach the others",
+                      {"missing_count": count, "step": where, "outcome": failed.get("outcome"),
+                       "seen_from_rank": fleet.get("this_rank"), "world_size": fleet.get("world_size")},
+                      Fix([], "Read rank 0's log (log/workerlog.0): it names the ranks that did not "
+                              "arrive."))
+        return
     yield finding("PD902", f"{_ranks_text(behind)} {what}: hung, crashed, or cannot reach the others",
                   {"ranks": behind, "step": where, "outcome": failed.get("outcome"),
                    "error": failed.get("error"), "seen_from_rank": fleet.get("this_rank"),
@@ -123,9 +145,13 @@ def ranks_that_did_not_report(facts, options):
     behind = set((fleet.get("collective", {}).get("failed") or {}).get("behind") or [])
     rows = {r.get("rank"): r for r in fleet.get("ranks") or [] if isinstance(r, dict)}
     world = fleet.get("world_size") or 0
+    # The reports were gathered to another rank: this one holds its own alone (PD910 brings the rest)
+    partial = fleet.get("reports_at") is not None and fleet.get("reports_at") != fleet.get("this_rank")
     silent = {}
     for r in range(world):
         row = rows.get(r)
+        if row is None and partial:
+            continue
         if row is None:
             silent[r] = "no row for it in the gathered reports"
         elif "unavailable" in row and "collective check failed" not in str(row["unavailable"]):
@@ -139,6 +165,31 @@ def ranks_that_did_not_report(facts, options):
                   Fix([], f"Read the launcher's log of {_ranks_text(sorted(silent))} (log/workerlog.N "
                           "on its node): its own check ran past the fleet's deadline. Run "
                           "`paddledoctor check` there, or give `paddledoctor fleet` a longer --timeout."))
+
+
+@check("fleet")
+def verdict_of_the_other_ranks(facts, options):
+    """A rank other than 0 holds its own report only (the reports go to rank 0); what the others
+    found reaches it as the MAX all-reduce of one verdict per rank (2: fails the job, 1: a warning),
+    and of a hash of what PD904 compares. So every rank's exit status is the cluster's."""
+    fleet = _fleet(facts, "cluster")
+    verdict = ((fleet or {}).get("collective") or {}).get("verdict")
+    if not fleet or not isinstance(verdict, dict) or fleet.get("reports_at") in (None, fleet.get("this_rank")):
+        return
+    worst, mine = verdict.get("worst") or 0, verdict.get("mine") or 0
+    at = fleet.get("reports_at")
+    evidence = {"worst": worst, "this_rank": mine, "environments_differ": verdict.get("environments_differ"),
+                "reports_at": at, "world_size": fleet.get("world_size")}
+    fix = Fix([f"tail -80 log/workerlog.{at}"],
+              f"Read rank {at}'s log on its node: its table names the rank and the finding.")
+    if worst >= 2 and mine < 2:
+        yield finding("PD910", f"Another rank fails the job (the ranks' verdicts, all-reduced): "
+                               f"rank {at}'s log names it", evidence, fix)
+    elif worst >= 1 and mine < 1 or verdict.get("environments_differ"):
+        what = ("The ranks differ in Paddle, Python or paddledoctor version"
+                if verdict.get("environments_differ") else "Another rank has a warning")
+        yield finding("PD910", f"{what} (the ranks' verdicts, all-reduced): rank {at}'s log names it",
+                      evidence, fix, severity=Severity.WARN)
 
 
 @check("fleet")
@@ -285,5 +336,8 @@ def summarize(facts, options):
         return "ok", (f"rank {launch.get('rank')} of {launch.get('world_size')}"
                       f" (backend {launch.get('backend') or 'nccl'})")
     world = fleet.get("world_size")
+    if fleet.get("reports_at") not in (None, fleet.get("this_rank")):
+        return "ok", (f"rank {fleet.get('this_rank')} of {world}; the reports went to rank "
+                      f"{fleet['reports_at']}, backend {fleet.get('backend')}")
     got = len(_reported(fleet))
     return "ok", f"{got} of {world} rank(s) reported, backend {fleet.get('backend')}"

@@ -5,6 +5,6 @@ and a collective check across the ranks (see docs/fleet.md).
 - :mod:`.rank`: one rank's part (its own check, the collective child, the cluster report);
 - :mod:`.table`: the cluster table rank 0 prints.
 
-The collective work runs in ``probes/children/fleet_collective.py``, a child process under a deadline;
-the process the launcher starts never imports paddle.
+The collective work runs in ``fleet/children/fleet_collective.py`` (shipped as package data), a
+child process under a deadline; the process the launcher starts never imports paddle.
 """

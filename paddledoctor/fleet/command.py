@@ -39,7 +39,9 @@ def _sizes(ctx, param, value):
 @click.option("--full", is_flag=True, help="Each rank runs the full check (a training step on every "
                                            "device) instead of the static one plus an op on its own "
                                            "device.")
-@click.option("--json", "as_json", is_flag=True, help="Rank 0 prints the cluster report as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Rank 0 prints the cluster report as JSON; every "
+                                                       "other rank its own view (its report, and the "
+                                                       "cluster's verdict).")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--require", "require", type=click.Choice(["gpu"]), multiple=True,
               help="Fail a rank unless a GPU is usable there.")
@@ -64,6 +66,7 @@ def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min
     Every rank exits 1 when any rank fails, so the launcher stops the job; rank 0 prints the table.
     """
     from ..config import ConfigError
+    from ..model import Severity
     from ..preflight import settings
     from . import rank as fleet_rank
 
@@ -78,17 +81,19 @@ def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min
     strict = bool(resolved.get("strict"))
 
     def show(report) -> None:
-        if launch.rank == 0:
-            if as_json:
-                click.echo(json.dumps(scrub(report.to_json()), indent=2))
-            else:
-                from .table import render
-                render(report, click.echo)
+        if as_json:
+            click.echo(json.dumps(scrub(report.to_json()), indent=2))
+        elif launch.rank == 0:
+            from .table import render
+            render(report, click.echo)
         else:
             from .table import verdict
             click.echo(f"paddledoctor fleet, rank {launch.rank} of {launch.world_size}: "
                        f"{'FAIL' if report.exit_code(strict) else 'ok'}. {verdict(report)} "
                        "(rank 0's log has the table)")
+            for f in report.findings:  # what this rank knows itself (rank 0 names the others)
+                if f.severity is not Severity.INFO:
+                    click.echo(f"  {f.severity.value.upper()} {f.code} {f.title}")
         sys.stdout.flush()
 
     report = fleet_rank.run_rank(resolved, directory=directory, timeout=timeout, sizes=sizes,

@@ -1,11 +1,12 @@
 """One rank of `paddledoctor fleet`: the process the launcher starts (never imports paddle).
 
-It starts the collective child (probes/children/fleet_collective.py, under a deadline) at once, and
+It starts the collective child (fleet/children/fleet_collective.py, under a deadline) at once, and
 while that child imports paddle and joins the other ranks, runs this rank's own check here (the
 static check, or ``--full``; the job's requirements; a checkpoint round trip into ``--dir`` when
-``bench`` is asked). The rank's report (compact JSON) goes to the child through a file; the child
-all-gathers every rank's report, so that every rank knows the cluster's verdict and exits non-zero
-when any rank failed (and the launcher stops the job); rank 0 prints the cluster table.
+``bench`` is asked). The rank's report (compact JSON) goes to the child through a file, by a
+deadline (else it goes as "unavailable", and rank 0 names the rank). The child all-reduces (MAX) one
+verdict per rank, so that every rank knows the cluster's and exits non-zero when any rank failed (and
+the launcher stops the job), and gathers every rank's report to rank 0, which prints the table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -23,6 +25,12 @@ from ..model import Report, Severity, Unavailable
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SIZES = (64 << 10, 1 << 20, 16 << 20)
+# Shares of --timeout: the rank's own check (its probes' deadline), the moment its report must be
+# ready (else it goes as "unavailable"), then the collectives and the gather, up to collective_s.
+CHECK_SHARE, REPORT_SHARE = 0.6, 0.7
+# The collective child lives with the feature (package data, see pyproject.toml); isolate starts it
+# through probes/children/_start.py by this absolute path.
+COLLECTIVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "children", "fleet_collective.py")
 
 
 class NotLaunched(ValueError):
@@ -179,7 +187,6 @@ def run_rank(settings: dict, directory: str | None = None, timeout: float = DEFA
     rank other than 0 waits for rank 0 to finish (see below)."""
     from ..checks import facts as F
     from ..doctor import diagnose
-    from ..preflight import check_with
     from ..probes.isolate import Child
 
     launch = launch_env(env)
@@ -194,20 +201,18 @@ def run_rank(settings: dict, directory: str | None = None, timeout: float = DEFA
     cfg = {"rank": launch.rank, "world_size": launch.world_size, "report_path": report_path,
            # the steps' deadline leaves time to name a hung rank (~2 s) before the child is killed
            "join_s": round(timeout * 0.5, 1), "collective_s": round(timeout - max(3.0, timeout * 0.1), 1),
+           # this rank's own report by then, or it goes as "unavailable" (the collectives still run)
+           "report_s": round(timeout * REPORT_SHARE, 1),
            "sizes": [int(s) for s in sizes], "dir": directory}
-    child = Child("fleet_collective.py", [json.dumps(cfg)], timeout=timeout,
+    child = Child(COLLECTIVE, [json.dumps(cfg)], timeout=timeout,
                   env=_child_env(launch, F.is_cpu_build(static_build), timeout))
     try:
         local = dict(settings)
         local["quick"] = not full
-        local["timeout"] = min(float(local.get("timeout") or timeout), timeout * 0.8)
+        local["timeout"] = min(float(local.get("timeout") or timeout), timeout * CHECK_SHARE)
         if directory and local.get("bench") and not local.get("checkpoint_dir"):
             local["checkpoint_dir"] = directory  # the round trip goes into the shared folder
-        report = check_with(local)
-        facts = dict(report.facts)
-        facts["fleet"] = rank_facts(launch)
-        report = diagnose(facts, report.options, mode=report.mode)
-        mine = rank_report(report, launch, bool(settings.get("strict")))
+        mine = _own_report(local, launch, t0 + cfg["report_s"])
         _write_atomic(report_path, json.dumps(mine, separators=(",", ":")).encode("utf-8"))
         result = child.wait()
     finally:  # also on a stop signal: the child's group dies, then what it left in --dir goes
@@ -228,6 +233,8 @@ def run_rank(settings: dict, directory: str | None = None, timeout: float = DEFA
                           for r in range(launch.world_size) if r != launch.rank]
     cluster = {"fleet": {"scope": "cluster", "world_size": launch.world_size,
                          "this_rank": launch.rank, "nnodes": launch.nnodes,
+                         # who holds every rank's report (the gather's destination), when gathered
+                         "reports_at": (result.last("reports") or {}).get("at_rank"),
                          "backend": "gloo" if F.is_cpu_build(static_build) else (launch.backend or "nccl"),
                          "timeout_s": timeout, "ranks": sorted(ranks, key=lambda r: r.get("rank", 0)),
                          "collective": collective, "seconds": round(time.monotonic() - t0, 3)}}
@@ -246,6 +253,37 @@ def run_rank(settings: dict, directory: str | None = None, timeout: float = DEFA
         except KeyboardInterrupt:  # the launcher's SIGTERM: this rank's verdict is already out
             pass
     return report
+
+
+def _own_report(settings: dict, launch: Launch, deadline: float) -> dict:
+    """This rank's own check, judged, as it travels to rank 0; or, when it has not finished by the
+    deadline (a filesystem that hangs in statvfs, a doctor bug), a report that says so: the rank
+    still takes part in the collectives, and rank 0 names it (PD909). The check runs in a daemon
+    thread, so that one stuck in the kernel cannot keep this rank from reporting or exiting."""
+    from ..doctor import diagnose
+    from ..preflight import check_with
+
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            report = check_with(settings)
+            facts = dict(report.facts)
+            facts["fleet"] = rank_facts(launch)
+            report = diagnose(facts, report.options, mode=report.mode)
+            box["mine"] = rank_report(report, launch, bool(settings.get("strict")))
+        except BaseException as exc:  # noqa: BLE001 - a doctor bug: this rank did not report
+            box["error"] = f"{type(exc).__name__}: {exc}"
+
+    thread = threading.Thread(target=run, name="paddledoctor-fleet-own-check", daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline - time.monotonic()))
+    if "mine" in box:
+        return box["mine"]
+    why = (f"a doctor bug stopped this rank's own check: {box['error']}" if "error" in box
+           else "this rank's own check did not finish in time")
+    return {"rank": launch.rank, "local_rank": launch.local_rank, "host": host_label(),
+            "unavailable": why}
 
 
 def remove_markers(result) -> list[str]:
@@ -277,7 +315,7 @@ def collective_facts(result, launch: Launch, cfg: dict) -> dict:
                                 if e.get("event") == "stage"]
                    + [["done", e.get("t")] for e in result.events if e.get("event") == "done"]}
     for kind in ("device", "joined", "all_reduce", "barrier", "bandwidth", "shared_dir", "single",
-                 "import"):
+                 "import", "verdict"):
         event = result.last(kind)
         if event is not None:
             facts[kind] = {k: v for k, v in event.items() if k not in ("event",)}

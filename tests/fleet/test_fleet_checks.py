@@ -188,3 +188,72 @@ def test_ranks_that_never_joined_are_pd902s_not_pd909s():
                     failed={"step": "join the other ranks", "outcome": "timeout", "behind": [1]})
     codes = codes_of(judge(facts))
     assert "PD902" in codes and "PD909" not in codes
+
+
+# --- the 1,000-rank shape (#13): rank 0 holds the reports, every rank the all-reduced verdict ----
+
+def on_rank(r, world, worst, mine, environments_differ=False, **collective) -> dict:
+    """Rank r's view after the gather to rank 0: its own report, the MAX all-reduce's verdict."""
+    facts = cluster([rank(r, "warn" if mine == 1 else "ok")],
+                    verdict={"worst": worst, "mine": mine, "environments_differ": environments_differ,
+                             "from": "all_reduce_max"}, **collective)
+    facts["fleet"].update(world_size=world, this_rank=r, reports_at=0)
+    return facts
+
+
+def test_a_rank_that_passed_fails_when_the_all_reduced_verdict_says_another_rank_failed():
+    report = judge(on_rank(5, 1000, worst=2, mine=0))
+    assert codes_of(report) == {"PD910"} and report.exit_code() == 1
+    assert "rank 0's log names it" in report.findings[0].title
+    # its own report alone is no silent rank: the 999 others went to rank 0 (no PD909)
+    assert [a.summary for a in report.areas] == ["rank 5 of 1000; the reports went to rank 0, backend gloo"]
+
+
+def test_the_all_reduced_verdict_warns_and_passes_without_strict():
+    for facts in (on_rank(1, 4, worst=1, mine=0), on_rank(1, 4, worst=0, mine=0, environments_differ=True)):
+        report = judge(facts)
+        assert codes_of(report) == {"PD910"} and report.findings[0].severity.value == "warn"
+        assert report.exit_code() == 0 and report.exit_code(strict=True) == 1
+    assert codes_of(judge(on_rank(1, 4, worst=0, mine=0))) == set()
+    assert codes_of(judge(on_rank(1, 4, worst=1, mine=1))) == set()  # its own warning, already its own
+
+
+def test_rank_0_judges_every_report_itself():
+    facts = cluster([rank(0), rank(1, "error", findings=[{"code": "PD101", "severity": "error",
+                                                          "area": "paddle", "title": "CPU build"}])],
+                    verdict={"worst": 2, "mine": 0, "environments_differ": False})
+    facts["fleet"]["reports_at"] = 0
+    assert codes_of(judge(facts)) == {"PD903"}
+
+
+def test_a_rank_other_than_0_counts_the_missing_ranks_rank_0_names_them():
+    facts = on_rank(3, 1000, worst=0, mine=0, failed={"step": "join the other ranks",
+                                                      "outcome": "timeout", "behind": None,
+                                                      "missing_count": 7})
+    facts["fleet"]["reports_at"] = None  # no gather after a failed join
+    (pd902,) = [f for f in judge(facts).findings if f.code == "PD902"]
+    assert pd902.title.startswith("7 rank(s) did not join the others within 30.0 s (rank 0's log "
+                                  "names them)")
+    named = cluster([rank(0)], failed={"step": "join the other ranks", "outcome": "timeout",
+                                       "behind": list(range(1, 600)) + [601]})
+    (pd902,) = [f for f in judge(named).findings if f.code == "PD902"]
+    assert pd902.title.startswith("ranks 1-599, 601 did not join")
+
+
+def test_the_table_groups_ranks_that_look_the_same_and_lists_the_others():
+    ranks = [rank(r, measured={"device_op": {"device": "cpu", "ok": True, "seconds": 0.001 * (r + 1)},
+                               "all_reduce": {"ok": True},
+                               "bandwidth": [{"bytes": 16 << 20, "busbw_gbps": 1.0 + r / 100}]})
+             for r in range(8)]
+    ranks[5] = rank(5, "warn", findings=[{"code": "PD208", "severity": "warn", "area": "cuda",
+                                          "title": "CVD set", "fix": None}])
+    for r in ranks:
+        r["host"] = "host-0000aa" if r["rank"] < 6 else "host-0000ff"  # two nodes
+    lines = []
+    render(judge(cluster(ranks)), lines.append)
+    rows = [line for line in "\n".join(lines).splitlines() if line[:1].isdigit()]
+    assert len(rows) == 2, lines
+    assert rows[0].split()[:5] == ["0-4,", "6-7", "2", "hosts", "cpu"]
+    assert rows[0].endswith("ok       Paddle 3.3.1 CPU, op ok 1.0-8.0 ms, all-reduce ok, "
+                            "busbw 1.00-1.07 GB/s @ 16 MiB"), rows[0]
+    assert rows[1].startswith("5 ") and "warn" in rows[1] and rows[1].endswith("PD208")

@@ -50,13 +50,24 @@ def worker_log(log_dir: Path, rank: int) -> str:
     return (log_dir / f"workerlog.{rank}").read_text(errors="replace")
 
 
+TABLE_ROW = re.compile(r"^(\d+(?:-\d+)?(?:, \d+(?:-\d+)?)*)\s+(\S+(?: hosts)?)\s+(\S+)\s+"
+                       r"(ok|warn|FAIL)\s+(.*)$")
+
+
+def table_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines() if TABLE_ROW.match(line)]
+
+
 def rows(log: str) -> dict:
-    """The cluster table's rows: rank -> (host, device, verdict, figures)."""
+    """The cluster table's rows: rank -> (host, device, verdict, figures); a row of a group of
+    ranks ("0-3, 5") gives each of its ranks the group's row."""
     out = {}
-    for line in log.splitlines():
-        m = re.match(r"^(\d+)\s+(\S+)\s+(\S+)\s+(ok|warn|FAIL)\s+(.*)$", line)
-        if m:
-            out[int(m.group(1))] = m.groups()[1:]
+    for line in table_lines(log):
+        m = TABLE_ROW.match(line)
+        for part in m.group(1).split(", "):
+            first, _, last = part.partition("-")
+            for rank in range(int(first), int(last or first) + 1):
+                out[rank] = m.groups()[1:]
     return out
 
 
@@ -70,11 +81,13 @@ def test_two_ranks_pass_with_the_collective_check_and_the_shared_dir(tmp_path):
     assert proc.returncode == 0, log0 + proc.stdout[-3000:]
     table = rows(log0)
     assert sorted(table) == [0, 1]
+    # the two ranks look the same: one row, their measured values as ranges
+    assert len(table_lines(log0)) == 1 and table_lines(log0)[0].startswith("0-1 "), log0
     for rank, (host, device, verdict, figures) in table.items():
         assert re.fullmatch(r"host-[0-9a-f]{6}", host) and device == "cpu", table
         assert "Paddle 3.3.1 CPU" in figures and "op ok" in figures and "all-reduce ok" in figures
-        assert re.search(r"busbw \d+\.\d\d GB/s @ 16 MiB", figures), figures
-        assert re.search(r"ckpt round trip exact, save \d+ MB/s", figures), figures  # into --dir
+        assert re.search(r"busbw \d+\.\d\d(-\d+\.\d\d)? GB/s @ 16 MiB", figures), figures
+        assert re.search(r"ckpt round trip exact, save \d+(-\d+)? MB/s", figures), figures
     assert table[0][0] == table[1][0], "two ranks on one host share one label"
     assert "all-reduce of known values correct" in log0
     sizes = re.search(r"all-reduce bus bandwidth \(rank 0\): (.*)", log0).group(1)
@@ -122,8 +135,11 @@ def test_three_ranks_json_and_a_failing_rank_fails_every_rank(tmp_path):
     assert "rank 0 (" in pd907[0] and "missing: rank 2" in pd907[0]
     assert "rank 2 (" in pd907[1] and "rank 0's files" in pd907[1]
     assert doc["exit_code"] == 1
-    for rank in (1, 2):
-        assert f"rank {rank} of 3: FAIL" in worker_log(log_dir, rank)
+    for rank in (1, 2):  # each holds its own report (the reports went to rank 0), and fails
+        log = worker_log(log_dir, rank)
+        own = json.loads(log[log.index("{"):])
+        assert own["exit_code"] == 1 and own["facts"]["fleet"]["reports_at"] == 0
+        assert [r["rank"] for r in own["facts"]["fleet"]["ranks"]] == [rank]
     assert list(shared.iterdir()) == [] and list(local.iterdir()) == []
 
 
@@ -151,6 +167,9 @@ def test_a_hanging_rank_is_named_by_the_others_within_the_timeout(tmp_path):
     assert table[2][2] == "FAIL" and "did not join the check in time" in table[2][3]
     assert table[0][2] == "ok" and table[1][2] == "ok"  # the others' own checks were fine
     assert "waiting for rank(s) 2" in log0
+    # rank 1 counts the missing ranks and leaves their names to rank 0 (no N^2 reads at scale)
+    assert "ERROR PD902 1 rank(s) did not join the others within 8.0 s (rank 0's log names them)" \
+        in worker_log(log_dir, 1)
     # measured: about 15 s; the launcher itself would have waited forever (here: launch's 300 s)
     assert wall < 120, wall
     _no_process_left(imported)

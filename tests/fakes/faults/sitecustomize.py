@@ -10,6 +10,9 @@ on a machine whose disk, memory or interconnect corrupts data.
                              one element moved by one unit in the last place (np.nextafter)
     all-reduce-off-by-one:K  on rank K (PADDLE_TRAINER_ID), paddle.distributed.all_reduce leaves
                              element 5 of its result one too high
+    statvfs-hangs:K          on rank K, os.statvfs never returns (from start-up, in every process of
+                             that rank), as on a node whose NFS mount hangs: the rank's own check,
+                             which reads the free space where it runs, never finishes
 
 Unset, or any other value: nothing happens.
 """
@@ -85,5 +88,19 @@ class _AfterPaddle:
         return spec
 
 
-if FAULT:
+def _statvfs_hangs(rank):
+    import time
+
+    def statvfs(path):
+        sys.stderr.write(f"test fault: os.statvfs({path!r}) hangs on rank {rank}\n")
+        while True:
+            time.sleep(3600)
+
+    os.statvfs = statvfs
+
+
+if FAULT.startswith("statvfs-hangs:"):
+    if os.environ.get("PADDLE_TRAINER_ID") == FAULT.split(":", 1)[1]:
+        _statvfs_hangs(FAULT.split(":", 1)[1])
+elif FAULT:
     sys.meta_path.insert(0, _AfterPaddle())

@@ -2,7 +2,8 @@
 store (the one ``init_parallel_env`` uses, at PADDLE_MASTER), run a verified op on this rank's
 device, then the collective check: all-reduce of known values (result verified), a barrier that names
 the ranks that did not arrive, the all-reduce bus bandwidth for a few message sizes, the shared
-``--dir`` test, and an all-gather of every rank's report as JSON bytes (uint8 tensors, never pickle).
+``--dir`` test; then one all-reduce (MAX) gives every rank the cluster's verdict, and every rank's
+report goes to rank 0 alone as JSON bytes (a gather of uint8 tensors, never pickle).
 
 Run as ``python fleet_collective.py FD CONFIG_JSON``; writes JSON lines to file descriptor FD. Every
 blocking step runs in a worker thread under a deadline; when it passes, the store (which answers even
@@ -11,6 +12,7 @@ when a collective hangs) says which ranks are behind, that is reported, and the 
 imports paddledoctor.
 """
 
+import hashlib
 import json
 import os
 import socket
@@ -94,16 +96,41 @@ class Board:
         self.store.add(PREFIX + step, 1)
 
     def missing(self, step):
+        """Who did not arrive. Only rank 0 names them (one key per rank: N reads); every other rank
+        reads the one counter and says how many (N ranks naming N ranks would be N^2 reads of rank
+        0's store at the moment it is busiest)."""
+        if RANK != 0:
+            return Count(WORLD - self.count(step))
         return [r for r in range(WORLD) if self.store.add(f"{PREFIX}{step}/{r}", 0) == 0]
 
     def barrier(self, step, deadline):
-        """Arrive, then wait for everyone until the deadline: the ranks that did not arrive."""
+        """Arrive, then wait for everyone until the deadline: the ranks that did not arrive (rank 0),
+        how many (the others)."""
         self.arrive(step)
         while time.monotonic() < deadline:
             if self.count(step) >= WORLD:
                 return []
             time.sleep(POLL_S)
         return self.missing(step)
+
+
+class Count(list):
+    """Ranks that are missing, counted but not named (what a rank other than 0 knows): empty as a
+    list, so that no rank is blamed by name, true when ``n`` ranks are missing."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = max(0, int(n))
+
+    def __bool__(self):
+        return self.n > 0
+
+
+def named(missing, key="behind"):
+    """Event fields for missing ranks: their names on rank 0, their count on the others."""
+    if isinstance(missing, Count):
+        return {key: None, "missing_count": missing.n} if missing.n else {key: None}
+    return {key: list(missing) or None}
 
 
 class Heartbeat:
@@ -126,11 +153,15 @@ class Heartbeat:
             time.sleep(self.period)
 
     def stale(self, board, wait):
-        """The ranks whose counter did not move in ``wait`` seconds (read on ``board``'s client)."""
-        before = [board.store.add(f"{PREFIX}beat/{r}", 0) for r in range(WORLD)]
+        """The ranks whose counter did not move in ``wait`` seconds (read on ``board``'s client).
+        Rank 0 reads every rank's; the others only rank 0's (O(1) reads per rank): [0] when rank 0
+        stopped, else None (unknown here: rank 0 names the others)."""
+        watched = range(WORLD) if RANK == 0 else [0]
+        before = [board.store.add(f"{PREFIX}beat/{r}", 0) for r in watched]
         time.sleep(wait)
-        after = [board.store.add(f"{PREFIX}beat/{r}", 0) for r in range(WORLD)]
-        return [r for r in range(WORLD) if after[r] == before[r] and r != RANK]
+        after = [board.store.add(f"{PREFIX}beat/{r}", 0) for r in watched]
+        stopped = [r for r, a, b in zip(watched, after, before) if a == b and r != RANK]
+        return stopped if RANK == 0 or stopped else None
 
 
 HEART = {}
@@ -273,7 +304,7 @@ def shared_dir(board, directory, deadline):
         result["write_error"] = f"{type(exc).__name__}: {exc.strerror or exc}"
     missing = board.barrier("dir_written", deadline)
     if missing:
-        result["not_arrived"] = missing
+        result.update(named(missing, "not_arrived"))
     try:
         seen = sorted(int(n.split("-", 1)[1]) for n in os.listdir(folder) if n.startswith("rank-"))
     except OSError:
@@ -295,28 +326,64 @@ def shared_dir(board, directory, deadline):
 
 
 def wait_for_report(path, deadline):
+    """This rank's report from its doctor, waited for until the deadline; looked at once at least
+    (read again for the gather, after the deadline has passed)."""
     report = {"rank": RANK, "unavailable": "this rank's own check did not finish in time"}
-    while time.monotonic() < deadline:
+    while True:
         if os.path.exists(path):
             with open(path, "rb") as f:
                 report = json.loads(f.read().decode("utf-8"))
+            break
+        if time.monotonic() >= deadline:
             break
         time.sleep(POLL_S)
     report["measured"] = MEASURED
     return json.dumps(report, separators=(",", ":")).encode("utf-8")
 
 
+def verdict_of(report):
+    """This rank's part of the cluster's verdict as one integer, for the MAX all-reduce: 2 when its
+    report fails the job, 1 on a warning, else 0. Its own check was judged by its doctor (the
+    report's "verdict"); what this child measured only says ok or not (its "ok" fields, the shared
+    folder's misses): a failed measure is what rank 0 judges PD901, PD903 or PD907."""
+    measured = report.get("measured") or {}
+    shared = measured.get("shared_dir") or {}
+    failed = ("unavailable" in report or report.get("verdict") == "error"
+              or (measured.get("device_op") or {}).get("ok") is False
+              or (measured.get("all_reduce") or {}).get("ok") is False
+              or bool(shared.get("write_error") or shared.get("does_not_see")))
+    return 2 if failed else 1 if report.get("verdict") == "warn" else 0
+
+
+def environment_hash(report):
+    """A 62-bit hash of what PD904 compares (Paddle version and build, Python, paddledoctor): the
+    ranks differ when the MAX of it and the MAX of its negation disagree."""
+    figures = report.get("figures") or {}
+    key = json.dumps([figures.get(k) for k in ("paddle", "build", "python", "doctor")])
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") >> 2
+
+
 def gather_reports(paddle, dist, np, data):
-    """All-gather of JSON bytes: first the lengths, then uint8 tensors padded to the longest."""
-    length = paddle.to_tensor(np.array([len(data)], dtype="int64"))
-    lengths = []
-    dist.all_gather(lengths, length)
-    sizes = [int(x.numpy()[0]) for x in lengths]
-    buf = np.zeros(max(sizes), dtype="uint8")
+    """The 1,000-rank way. One all-reduce (MAX) of four integers gives every rank the longest
+    report, the cluster's verdict and whether the ranks' environments differ; then the reports go
+    to rank 0 only (``gather``: rank 0 receives N x ~1 KiB, the others send theirs and receive
+    nothing), padded with spaces (JSON ignores them) to the longest. Returns (reports, verdict):
+    every rank's report on rank 0, this rank's own elsewhere."""
+    mine = json.loads(data.decode("utf-8"))
+    digest = environment_hash(mine)
+    own = verdict_of(mine)
+    head = paddle.to_tensor(np.array([len(data), own, digest, -digest], dtype="int64"))
+    dist.all_reduce(head, op=dist.ReduceOp.MAX)
+    longest, worst, high, neg_low = (int(x) for x in head.numpy())
+    verdict = {"worst": worst, "mine": own, "environments_differ": high != -neg_low,
+               "from": "all_reduce_max"}
+    buf = np.full(longest, ord(" "), dtype="uint8")
     buf[:len(data)] = np.frombuffer(data, dtype="uint8")
-    parts = []
-    dist.all_gather(parts, paddle.to_tensor(buf))
-    return [json.loads(bytes(p.numpy()[:n]).decode("utf-8")) for p, n in zip(parts, sizes)]
+    parts = [] if RANK == 0 else None
+    dist.gather(paddle.to_tensor(buf), parts, dst=0)
+    if RANK != 0:
+        return [mine], verdict
+    return [json.loads(bytes(p.numpy()).decode("utf-8")) for p in parts], verdict
 
 
 def step(board, name, fn, deadline):
@@ -328,22 +395,24 @@ def step(board, name, fn, deadline):
         return in_thread(fn, deadline)
     except Timeout:
         behind, hung = who_is_behind(board, name)
-        emit("failed", step=name, outcome="timeout", behind=behind or hung or None,
+        emit("failed", step=name, outcome="timeout", **named(behind or hung or []),
              hung=bool(hung) and not behind,
              error=("every rank is alive, but the step did not finish" if hung == [] and not behind
-                    else None),
+                    else "rank 0's log names the ranks that are behind" if RANK and not behind
+                    and hung is None else None),
              seconds=round(time.monotonic() - T0, 3))
         finish(3)
     except Exception as exc:  # noqa: BLE001 - e.g. a store that gave up waiting for a stopped rank
         behind, hung = who_is_behind(board, name)
         emit("failed", step=name, outcome="error", error=error_text(exc),
-             behind=behind or hung or None, hung=bool(hung) and not behind,
+             **named(behind or hung or []), hung=bool(hung) and not behind,
              traceback=traceback.format_exc()[-2000:])
         finish(3)
 
 
 def who_is_behind(board, name):
-    """The ranks that never reached this step; else those whose heartbeat stopped (None: unknown)."""
+    """The ranks that never reached this step (a Count on ranks other than 0); else those whose
+    heartbeat stopped (None: unknown)."""
     behind, hung = safe_missing(board, f"step/{name}"), None
     if not behind and "beat" in HEART:
         try:
@@ -402,14 +471,17 @@ def main():
         emit("failed", step="join the other ranks", outcome="error", error=error_text(exc),
              behind=None)
         finish(3)
-    emit("joined", missing=missing, seconds=round(time.monotonic() - T0, 3))
+    emit("joined", **named(missing, "missing"), seconds=round(time.monotonic() - T0, 3))
     MEASURED["joined_after_s"] = round(time.monotonic() - T0, 3)
     # This rank's report goes to the store as soon as it is ready, so that when a rank is missing
-    # (no collective possible) rank 0 can still show what every rank that came found.
-    report = wait_for_report(CFG["report_path"], end if not missing else join_deadline + 5)
-    board.store.set(f"{PREFIX}report/{RANK}", report)  # (the all-gather below carries a newer one)
+    # (no collective possible) rank 0 can still show what every rank that came found. A report
+    # that is not ready by its deadline is sent as "unavailable": the collectives still get their
+    # time, and rank 0 names the rank (PD909).
+    report_by = T0 + CFG["report_s"]
+    report = wait_for_report(CFG["report_path"], report_by if not missing else join_deadline + 5)
+    board.store.set(f"{PREFIX}report/{RANK}", report)  # (the gather below carries a newer one)
     if missing:
-        emit("failed", step="join the other ranks", outcome="timeout", behind=missing)
+        emit("failed", step="join the other ranks", outcome="timeout", **named(missing))
         if RANK == 0:
             until = time.monotonic() + 5  # the ranks that came post their reports right after
             emit("reports", reports=[stored_report(board, r, until) for r in range(WORLD)])
@@ -437,9 +509,11 @@ def main():
         emit("stage", name="shared dir")
         MEASURED["shared_dir"] = shared_dir(board, CFG["dir"], end)
         emit("shared_dir", **MEASURED["shared_dir"])
-    report = wait_for_report(CFG["report_path"], end)  # now with all this rank measured
-    emit("reports", reports=step(board, "gather reports",
-                                 lambda: gather_reports(paddle, dist, np, report), end))
+    report = wait_for_report(CFG["report_path"], report_by)  # now with all this rank measured
+    reports, verdict = step(board, "gather reports",
+                            lambda: gather_reports(paddle, dist, np, report), end)
+    emit("verdict", **verdict)
+    emit("reports", reports=reports, at_rank=0)
     finish(0)
 
 
