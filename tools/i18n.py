@@ -69,6 +69,9 @@ COMMAND_START = re.compile(r"^(\{[a-z_0-9]+\} (-m pip )?(install|uninstall|-m)\b
 WORDS = re.compile(r"[A-Za-z]{2,}[^A-Za-z{}]*\s[^A-Za-z{}]*[A-Za-z]{2,}")
 MAX_TEMPLATES = 64
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# The words of rich styles ("bold red"): a string made of them only is a style, never shown.
+STYLE_WORDS = {"bold", "dim", "italic", "underline", "reverse", "not", "on", "red", "green", "yellow",
+               "blue", "cyan", "magenta", "white", "black", "bright_red", "bright_green", "bright_yellow"}
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,8 @@ def is_message(msgid: str) -> bool:
     command, not a URL."""
     literal = PLACEHOLDER.sub("{}", msgid)
     if not literal.split() or COMMAND_START.match(msgid.strip()) or "://" in literal:
+        return False
+    if set(literal.split()) <= STYLE_WORDS:
         return False
     worded = WORDS.search(literal) or (PLACEHOLDER.search(msgid) and re.search(r"[A-Za-z]{3,}", literal))
     return bool(worded)
