@@ -47,7 +47,7 @@ LABEL = "label"  # msgctxt of evidence labels
 JUDGING = ["checks", "codes.py", "model.py", "selection.py", "config.py", "explain.py", "commands.py",
            "render/markdown.py", "render/bench.py", "render/inspect.py", "render/explain.py",
            "fleet/table.py", "fleet/command.py", "bench/command.py", "inspect/command.py", "report.py",
-           "preflight.py", "paste/__init__.py", "paste/parsers.py"]
+           "preflight.py", "paste/__init__.py", "paste/parsers.py", "probes/isolate.py"]
 # Modules whose messages are marked: tr(...), help=..., command docstrings.
 MARKED = ["render/terminal.py", "render/findings.py", "cli.py", "i18n"]
 # Tables whose values are texts: {module: names assigned a dict (or tuple) of them}.
@@ -302,6 +302,8 @@ def _excluded(node, parents) -> bool:
             if any(k.arg == "commands" and k.value is child for k in parent.keywords):
                 return True
             return False
+        if isinstance(parent, ast.keyword) and parent.arg in ("name", "prefix", "suffix"):
+            return True  # a thread's or a temporary file's name
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module,
                                ast.Return, ast.Assign, ast.keyword, ast.Yield)):
             return False
@@ -365,12 +367,25 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
             if doc:
                 for para in help_paragraphs(doc):
                     found.append(Message(para, f"{rel}:{node.lineno}"))
-        if judging and rel.startswith("checks/") and isinstance(node, ast.Dict):
-            for key in node.keys:
+        if judging and rel.startswith("checks/"):
+            for key in _label_keys(node):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str) \
                         and re.fullmatch(r"[a-z][a-z0-9_]*", key.value):
                     found.append(Message(key.value, f"{rel}:{key.lineno}", LABEL))
     return found
+
+
+def _label_keys(node: ast.AST) -> list:
+    """The string keys a check gives its evidence: a dict literal's keys, ``evidence["key"] = ...``,
+    and the names a comprehension copies (``{k: imp.get(k) for k in ("outcome", "error")}``)."""
+    if isinstance(node, ast.Dict):
+        return list(node.keys)
+    if isinstance(node, ast.Assign):
+        return [t.slice for t in node.targets if isinstance(t, ast.Subscript)
+                and isinstance(t.value, ast.Name) and t.value.id == "evidence"]
+    if isinstance(node, ast.DictComp) and isinstance(node.generators[0].iter, (ast.Tuple, ast.List)):
+        return list(node.generators[0].iter.elts)
+    return []
 
 
 def help_paragraphs(doc: str) -> list[str]:
