@@ -53,7 +53,9 @@ MARKED = ["render/terminal.py", "render/findings.py", "cli.py", "i18n"]
 # Tables whose values are texts: {module: names assigned a dict (or tuple) of them}.
 DICT_VALUES = {"codes.py": {"AREA_TITLES"}, "i18n/cli.py": {"HEADINGS"}, "render/explain.py": {"STATUS"}}
 # Tables whose rows carry texts in known fields: {call: (positions, keywords)}.
-FIELDS = {"knowledge/errors.py": {"ErrorPattern": ((3, 4), ("cause", "fix"))}}
+FIELDS = {"knowledge/errors.py": {"ErrorPattern": ((3, 4), ("cause", "fix"))},
+          "knowledge/stack.py": {"KnownBad": ((3, 6), ("title", "workaround"))}}
+FORMATTED = {("KnownBad", 3)}  # fields the check fills with str.format ("Paddle {version} ...")
 NOT_MESSAGES = {"checks/shape.py"}  # type shapes of facts, never shown
 # Calls whose string arguments are keys, patterns or paths, never text.
 KEY_CALLS = {"get", "startswith", "endswith", "split", "rsplit", "partition", "compile", "search",
@@ -336,9 +338,11 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
 
     found: list[Message] = []
 
-    def add(node, check_words=True):
+    def add(node, check_words=True, formatted=False):
         for parts in templates(node):
             msgid = template_text(parts)
+            if formatted:  # a table's text the check fills with str.format: its {names} are values
+                msgid = msgid.replace("{{", "{").replace("}}", "}")
             if not check_words or is_message(msgid):
                 found.append(Message(msgid, f"{rel}:{node.lineno}"))
 
@@ -350,10 +354,14 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
             for value in v.values if isinstance(v, ast.Dict) else getattr(v, "elts", []):
                 add(value.elts[0] if isinstance(value, ast.Tuple) else value, check_words=False)
         if isinstance(node, ast.Call) and _call_name(node) in fields:
-            positions, keywords = fields[_call_name(node)]
-            for arg in [a for i, a in enumerate(node.args) if i in positions] + \
-                    [k.value for k in node.keywords if k.arg in keywords]:
-                add(arg, check_words=False)
+            name = _call_name(node)
+            positions, keywords = fields[name]
+            for i, arg in enumerate(node.args):
+                if i in positions:
+                    add(arg, check_words=False, formatted=(name, i) in FORMATTED)
+            for k in node.keywords:
+                if k.arg in keywords:
+                    add(k.value, check_words=False)
         if judging and _stringish(node) and _is_root(node, parents) and not _excluded(node, parents):
             add(node)
         if isinstance(node, ast.Call) and _call_name(node) == "tr" and node.args:

@@ -107,8 +107,8 @@ class Template:
     """One catalog entry with values: its English as a regular expression. A value at either end
     of the text (no literal word on that side) never spans a ", " or "; ": there it would swallow
     the neighbours of a list ("{free} disk free" is the last part of the host line, not all of it).
-    Only the last value of a template that opens with a sentence's head may: what follows such a
-    head is its own list ("Not in the text: a, b, c")."""
+    The last value may where it is a sentence of its own, after a sentence's head ("Not in the
+    text: a, b, c") or after a full stop ("... without this bug. {workaround}")."""
 
     def __init__(self, msgid: str, msgstr: str):
         parsed = list(string.Formatter().parse(msgid))
@@ -120,7 +120,8 @@ class Template:
                 anchor = literal
             if field is None:
                 continue
-            at_edge = (i == 0 and not literal) or (i == len(parsed) - 1 and not self.head)
+            at_edge = (i == 0 and not literal) or (
+                i == len(parsed) - 1 and not self.head and not literal.endswith(". "))
             if field in names:
                 pattern.append(f"(?P={field})")
             else:
