@@ -47,13 +47,15 @@ LABEL = "label"  # msgctxt of evidence labels
 JUDGING = ["checks", "codes.py", "model.py", "selection.py", "config.py", "explain.py", "commands.py",
            "render/markdown.py", "render/bench.py", "render/inspect.py", "render/explain.py",
            "fleet/table.py", "fleet/command.py", "bench/command.py", "inspect/command.py", "report.py",
-           "preflight.py", "paste/__init__.py"]
+           "preflight.py", "paste/__init__.py", "paste/parsers.py", "probes/isolate.py"]
 # Modules whose messages are marked: tr(...), help=..., command docstrings.
 MARKED = ["render/terminal.py", "render/findings.py", "cli.py", "i18n"]
 # Tables whose values are texts: {module: names assigned a dict (or tuple) of them}.
 DICT_VALUES = {"codes.py": {"AREA_TITLES"}, "i18n/cli.py": {"HEADINGS"}, "render/explain.py": {"STATUS"}}
 # Tables whose rows carry texts in known fields: {call: (positions, keywords)}.
-FIELDS = {"knowledge/errors.py": {"ErrorPattern": ((3, 4), ("cause", "fix"))}}
+FIELDS = {"knowledge/errors.py": {"ErrorPattern": ((3, 4), ("cause", "fix"))},
+          "knowledge/stack.py": {"KnownBad": ((3, 6), ("title", "workaround"))}}
+FORMATTED = {("KnownBad", 3)}  # fields the check fills with str.format ("Paddle {version} ...")
 NOT_MESSAGES = {"checks/shape.py"}  # type shapes of facts, never shown
 # Calls whose string arguments are keys, patterns or paths, never text.
 KEY_CALLS = {"get", "startswith", "endswith", "split", "rsplit", "partition", "compile", "search",
@@ -69,6 +71,9 @@ COMMAND_START = re.compile(r"^(\{[a-z_0-9]+\} (-m pip )?(install|uninstall|-m)\b
 WORDS = re.compile(r"[A-Za-z]{2,}[^A-Za-z{}]*\s[^A-Za-z{}]*[A-Za-z]{2,}")
 MAX_TEMPLATES = 64
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# The words of rich styles ("bold red"): a string made of them only is a style, never shown.
+STYLE_WORDS = {"bold", "dim", "italic", "underline", "reverse", "not", "on", "red", "green", "yellow",
+               "blue", "cyan", "magenta", "white", "black", "bright_red", "bright_green", "bright_yellow"}
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ def is_message(msgid: str) -> bool:
     literal = PLACEHOLDER.sub("{}", msgid)
     if not literal.split() or COMMAND_START.match(msgid.strip()) or "://" in literal:
         return False
+    if set(literal.split()) <= STYLE_WORDS:
+        return False
     worded = WORDS.search(literal) or (PLACEHOLDER.search(msgid) and re.search(r"[A-Za-z]{3,}", literal))
     return bool(worded)
 
@@ -297,6 +304,8 @@ def _excluded(node, parents) -> bool:
             if any(k.arg == "commands" and k.value is child for k in parent.keywords):
                 return True
             return False
+        if isinstance(parent, ast.keyword) and parent.arg in ("name", "prefix", "suffix"):
+            return True  # a thread's or a temporary file's name
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module,
                                ast.Return, ast.Assign, ast.keyword, ast.Yield)):
             return False
@@ -329,9 +338,11 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
 
     found: list[Message] = []
 
-    def add(node, check_words=True):
+    def add(node, check_words=True, formatted=False):
         for parts in templates(node):
             msgid = template_text(parts)
+            if formatted:  # a table's text the check fills with str.format: its {names} are values
+                msgid = msgid.replace("{{", "{").replace("}}", "}")
             if not check_words or is_message(msgid):
                 found.append(Message(msgid, f"{rel}:{node.lineno}"))
 
@@ -343,10 +354,14 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
             for value in v.values if isinstance(v, ast.Dict) else getattr(v, "elts", []):
                 add(value.elts[0] if isinstance(value, ast.Tuple) else value, check_words=False)
         if isinstance(node, ast.Call) and _call_name(node) in fields:
-            positions, keywords = fields[_call_name(node)]
-            for arg in [a for i, a in enumerate(node.args) if i in positions] + \
-                    [k.value for k in node.keywords if k.arg in keywords]:
-                add(arg, check_words=False)
+            name = _call_name(node)
+            positions, keywords = fields[name]
+            for i, arg in enumerate(node.args):
+                if i in positions:
+                    add(arg, check_words=False, formatted=(name, i) in FORMATTED)
+            for k in node.keywords:
+                if k.arg in keywords:
+                    add(k.value, check_words=False)
         if judging and _stringish(node) and _is_root(node, parents) and not _excluded(node, parents):
             add(node)
         if isinstance(node, ast.Call) and _call_name(node) == "tr" and node.args:
@@ -360,12 +375,25 @@ def messages_of(path: Path, judging: bool) -> list[Message]:
             if doc:
                 for para in help_paragraphs(doc):
                     found.append(Message(para, f"{rel}:{node.lineno}"))
-        if judging and rel.startswith("checks/") and isinstance(node, ast.Dict):
-            for key in node.keys:
+        if judging and rel.startswith("checks/"):
+            for key in _label_keys(node):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str) \
                         and re.fullmatch(r"[a-z][a-z0-9_]*", key.value):
                     found.append(Message(key.value, f"{rel}:{key.lineno}", LABEL))
     return found
+
+
+def _label_keys(node: ast.AST) -> list:
+    """The string keys a check gives its evidence: a dict literal's keys, ``evidence["key"] = ...``,
+    and the names a comprehension copies (``{k: imp.get(k) for k in ("outcome", "error")}``)."""
+    if isinstance(node, ast.Dict):
+        return list(node.keys)
+    if isinstance(node, ast.Assign):
+        return [t.slice for t in node.targets if isinstance(t, ast.Subscript)
+                and isinstance(t.value, ast.Name) and t.value.id == "evidence"]
+    if isinstance(node, ast.DictComp) and isinstance(node.generators[0].iter, (ast.Tuple, ast.List)):
+        return list(node.generators[0].iter.elts)
+    return []
 
 
 def help_paragraphs(doc: str) -> list[str]:

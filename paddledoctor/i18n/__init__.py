@@ -32,7 +32,7 @@ LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "paddledoctor"
 LABEL = "label"  # the msgctxt of evidence labels
-DEPTH = 4  # how deep values inside values are translated
+DEPTH = 6  # how deep values inside values are translated
 VERBATIM = {"c", "cmd", "command", "commands", "path", "source", "line"}  # values never translated
 
 _chosen = {"lang": None}
@@ -100,21 +100,28 @@ def _unbrace(text: str) -> str:
     return text.replace("{{", "{").replace("}}", "}")
 
 
+HEAD = 12  # a literal this long opening a template is a sentence's head ("read from the pasted text: ")
+
+
 class Template:
     """One catalog entry with values: its English as a regular expression. A value at either end
     of the text (no literal word on that side) never spans a ", " or "; ": there it would swallow
-    the neighbours of a list ("{free} disk free" is the last part of the host line, not all of it)."""
+    the neighbours of a list ("{free} disk free" is the last part of the host line, not all of it).
+    The last value may where it is a sentence of its own, after a sentence's head ("Not in the
+    text: a, b, c") or after a full stop ("... without this bug. {workaround}")."""
 
     def __init__(self, msgid: str, msgstr: str):
         parsed = list(string.Formatter().parse(msgid))
         pattern, names, anchor = [], [], ""
+        self.head = parsed[0][0] if parsed and len(parsed[0][0]) >= HEAD else ""
         for i, (literal, field, _, _) in enumerate(parsed):
             pattern.append(re.escape(literal))
             if len(literal) > len(anchor):
                 anchor = literal
             if field is None:
                 continue
-            at_edge = (i == 0 and not literal) or (i == len(parsed) - 1)
+            at_edge = (i == 0 and not literal) or (
+                i == len(parsed) - 1 and not self.head and not literal.endswith(". "))
             if field in names:
                 pattern.append(f"(?P={field})")
             else:
@@ -128,7 +135,40 @@ class Template:
 
 
 PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}")
-SEPARATORS = ((", ", "，"), ("; ", "；"))
+SEPARATORS = (("; ", "；"), (", ", "，"))  # a "; " list of ", " lists
+ASIDE = re.compile(r"(?P<text>[^()]+?) \((?P<aside>.+)\)", re.DOTALL)  # "pip list (paddle 3.0, ...)"
+
+
+def split_outside_parentheses(text: str, separator: str) -> list:
+    """``text`` split at ``separator`` where no parenthesis is open: a list whose items carry their
+    own list in parentheses ("environment block (Python 3.11, OS Mac); run_check (works)")."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0 and text.startswith(separator, i):
+            parts.append(text[start:i])
+            start = i = i + len(separator)
+            continue
+        i += 1
+    return parts + [text[start:]]
+
+
+def balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def whole(match):
+    """A template's match whose every value has its parentheses closed: "driver {value}, CUDA
+    {cuda}" is not "driver version (driver 460, CUDA 11.2)" cut inside its parentheses."""
+    return match if match and all(balanced(v or "") for v in match.groupdict().values()) else None
 
 
 class Catalog:
@@ -137,8 +177,10 @@ class Catalog:
 
     A text is translated as the first of: a whole entry; a template that matches all of it; a
     template that matches its beginning, the rest translated in turn (a sentence the source builds
-    from pieces); its parts around "; " or ", " (a list the source joins). Values are translated
-    the same way; what matches nothing stays as it is."""
+    from pieces); a sentence whose second piece opens with a template's head, each piece in turn;
+    its parts around "; " or ", " outside parentheses (a list the source joins); a text with an
+    aside in parentheses, the text and the aside in turn. Values are translated the same way; what
+    matches nothing stays as it is."""
 
     def __init__(self, entries: dict):
         self.exact, self.labels, templates = {}, {}, []
@@ -170,18 +212,43 @@ class Catalog:
                   for k, v in m.groupdict().items()}
         return t.msgstr.format(**values)
 
+    def _whole_items(self, parts: list, separator: str) -> list:
+        """Adjacent parts joined back where together they are one entry: an item of a list may
+        hold the separator itself ("memory, disk and /dev/shm")."""
+        items, i = [], 0
+        while i < len(parts):
+            j = next((j for j in range(len(parts), i + 1, -1)
+                      if separator.join(parts[i:j]) in self.exact), i + 1)
+            items.append(separator.join(parts[i:j]))
+            i = j
+        return items
+
     def _find(self, text: str, depth: int) -> "tuple[str, bool]":
         hit = self.exact.get(text)
         if hit is not None:
             return hit, True
         if depth > DEPTH:
             return text, False
+        aside = ASIDE.fullmatch(text)
+        if aside and not balanced(aside["aside"]):
+            aside = None
+        if aside and aside["text"] in self.exact:  # "driver version (driver 512.15)"
+            return f"{self.exact[aside['text']]}（{self._translate(aside['aside'], depth + 1)[0]}）", True
         candidates = [t for t in self.templates if t.anchor in text]
         for t in candidates:
-            m = t.regex.fullmatch(text)
+            m = whole(t.regex.fullmatch(text))
             if m:
                 return self._fill(t, m, depth), True
-        head_exact = [(e, z) for e, z in self.exact.items() if len(e) > 8 and text.startswith(e)]
+        for t in self.templates:
+            at = text.find(t.head, 1) if t.head else -1
+            if at > 0 and whole(t.regex.fullmatch(text, at)):
+                return self._translate(text[:at], depth + 1)[0] + self._translate(text[at:], depth + 1)[0], True
+        if aside:
+            (main, known), (inner, known2) = (self._translate(aside[k], depth + 1) for k in ("text", "aside"))
+            if known or known2:
+                return f"{main}（{inner}）", True
+        head_exact = [(e, z) for e, z in self.exact.items()
+                      if len(e) > 8 and text.startswith(e) and not text.startswith(" (", len(e))]
         for english, chinese in sorted(head_exact, key=lambda p: -len(p[0])):
             rest, known = self._translate(text[len(english):], depth + 1)
             if known:
@@ -189,13 +256,13 @@ class Catalog:
         for t in candidates:
             if not t.ends_literal:
                 continue
-            m = t.regex.match(text)
+            m = whole(t.regex.match(text))
             if m and 0 < m.end() < len(text):
                 rest, known = self._translate(text[m.end():], depth + 1)
                 if known:
                     return self._fill(t, m, depth) + rest, True
         for english, chinese in SEPARATORS:
-            parts = text.split(english)
+            parts = self._whole_items(split_outside_parentheses(text, english), english)
             if len(parts) > 1:
                 done = [self._translate(p, depth + 1) for p in parts]
                 if any(known for _, known in done):

@@ -139,3 +139,17 @@ def test_columns_line_up_in_a_real_chinese_terminal(tmp_path):
         if len(parts) >= 3:
             seconds.add(cell_len(r[:r.index(parts[2], len(parts[0]) + len(parts[1]))]))
     assert len(seconds) == 1, seconds
+
+
+@pytest.mark.parametrize("ticket, said", [
+    ("paddle-55050", "从粘贴的文本中读到：环境信息块（Python 3.11，OS Mac）。文本中没有：NVIDIA 显卡驱动和 GPU（nvidia-smi），"),
+    ("paddledetection-5664", "显卡驱动版本（显卡驱动 512.15）"),
+])
+def test_what_explain_read_from_a_real_paste_is_said_in_chinese(ticket, said):
+    """The line of what a paste held is built from pieces: a sentence's head with its list ("Not in
+    the text: a, b, c"), items with their own list in parentheses, an item holding a comma ("memory,
+    disk and /dev/shm"). Each piece is translated, none is cut at the wrong comma."""
+    run = doctor("explain", str(TICKETS / f"{ticket}.txt"), lang_env={"LANG": "zh_CN.UTF-8"})
+    line = next(line for line in run.stdout.splitlines() if line.startswith("从粘贴的文本中读到"))
+    assert said in line and line.endswith("内存、磁盘和 /dev/shm"), line
+    assert not re.search(r"\b(Not in the text|read from|driver version|environment block)\b", line), line
