@@ -46,7 +46,7 @@ class Mutant:
 M = Mutant
 MUTANTS = [
     # -- the 16 that survived the whole suite in the review of issue #12 --
-    M("bench-bits-always-identical", "paddledoctor/probes/children/bench_paddle.py",
+    M("bench-bits-always-identical", "paddledoctor/bench/children/bench_paddle.py",
       "    if np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)):\n",
       "    if True:\n",
       ("tests/bench/test_bench_wrong_cases.py",),

@@ -5,7 +5,7 @@ safetensors).
 ``run_bench(...)`` returns facts["bench"]; ``check_bench_facts(...)`` is the short (64 MiB) round
 trip of ``check --bench``, preflight and fleet. Both never raise for what the machine does. This
 module imports only the standard library at load time (the CLI imports the bench command at
-startup); the work runs in child processes (paddledoctor/probes/children/bench_*.py).
+startup); the work runs in child processes (paddledoctor/bench/children/bench_*.py).
 """
 
 from __future__ import annotations

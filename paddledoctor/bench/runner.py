@@ -15,11 +15,13 @@ import os
 import shutil
 import tempfile
 import time
+from pathlib import Path
 from typing import Callable
 
 from ..model import Unavailable
 from .sizes import human
 
+CHILDREN = Path(__file__).resolve().parent / "children"  # the bench's child scripts (package data)
 DISK_MIN, DISK_MAX = 4 << 20, 1 << 30  # bytes the disk-limit probe writes: the size, within these
 BASELINE_RSS = 768 << 20                 # paddle imported, before any tensor
 STATE_COPIES = 8   # params + 2 Adam moments live, + a pickled copy at save / a loaded copy + a fresh model
@@ -184,7 +186,7 @@ def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Prog
     status = os.path.join(temp, f"{part['part']}.stages")
     env["PADDLEDOCTOR_BENCH_STAGES"] = status
     env.setdefault("GLOG_minloglevel", "2")  # Paddle's C++ info lines are noise here
-    child = isolate.Child(part["script"], [json.dumps(args)], timeout=max(timeout, 1.0), env=env)
+    child = isolate.Child(str(CHILDREN / part["script"]), [json.dumps(args)], timeout=max(timeout, 1.0), env=env)
     if progress is None:
         try:
             return child.wait()
