@@ -21,10 +21,11 @@ parent that has one (the first folder holding ``paddledoctor.toml``, or a ``pypr
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from . import sizes
 
 
 class ConfigError(ValueError):
@@ -45,37 +46,13 @@ KEYS: dict[str, str] = {
     "ignore": "codes",  # findings kept in the report, out of the verdict (#15)
 }
 
-_UNITS = {"": 1, "b": 1,
-          "k": 1000, "kb": 1000, "m": 1000 ** 2, "mb": 1000 ** 2, "g": 1000 ** 3, "gb": 1000 ** 3,
-          "t": 1000 ** 4, "tb": 1000 ** 4,
-          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
-
-
 def parse_size(value: Any, what: str = "size") -> int:
-    """'20GiB', '100 GB', '512MiB' or a number of bytes to bytes. GB is 10^9, GiB 2^30 (as df -H
-    and df -h print them)."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{what}: expected a size such as '20GiB', got {value!r}")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ConfigError(f"{what}: a size cannot be negative ({value!r})")
-        return int(value)
-    if not isinstance(value, str):
-        raise ConfigError(f"{what}: expected a size such as '20GiB', got {value!r}")
-    match = _SIZE.match(value)
-    unit = match.group(2).lower() if match else None
-    if not match or unit not in _UNITS:
-        raise ConfigError(f"{what}: {value!r} is not a size; write it like 20GiB, 500MiB or 100GB")
-    return int(float(match.group(1)) * _UNITS[unit])
-
-
-def format_size(n: int) -> str:
-    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= factor:
-            value = n / factor
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} B"
+    """The one size parser (paddledoctor/sizes.py: ``512m`` is 512 MiB, ``100GB`` 10^9 bytes), its
+    refusal a ConfigError like every other bad setting."""
+    try:
+        return sizes.parse_size(value, what)
+    except sizes.SizeError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _normalise(key: str) -> str:

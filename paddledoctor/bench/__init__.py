@@ -43,8 +43,9 @@ def bench_report(facts: dict, options: dict | None = None):
 
 
 def parse_size(text: str) -> int:
-    from .sizes import parse_size as _parse
-    return _parse(text)
+    """Bytes in a --size (the one size parser, paddledoctor/sizes.py); ValueError with a sentence."""
+    from ..sizes import parse_size as _parse
+    return _parse(text, "--size")
 
 
 def bench_model(factory, directory=None, device: str = "auto", steps: int = 6,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..model import Unavailable
-from .sizes import human
+from ..sizes import format_size
 
 CHILDREN = Path(__file__).resolve().parent / "children"  # the bench's child scripts (package data)
 DISK_MIN, DISK_MAX = 4 << 20, 1 << 30  # bytes the disk-limit probe writes: the size, within these
@@ -66,7 +66,7 @@ def plan(size: int, short: bool) -> list[dict]:
     """The children, in order: the disk's limit first (nothing else running), then paddle."""
     parts = [{"part": "disk", "script": "bench_disk.py", "title": "disk limit"},
              {"part": "checkpoint", "script": "bench_paddle.py",
-              "title": f"dygraph checkpoint ({human(size)} of parameters)"}]
+              "title": f"dygraph checkpoint ({format_size(size)} of parameters)"}]
     if not short:
         parts.append({"part": "formats", "script": "bench_paddle.py",
                       "title": "resume, static, inference, jit, async_save (small models)"})
@@ -83,7 +83,7 @@ def run_bench(size: int = 256 << 20, directory: str | os.PathLike | None = None,
     t0 = time.monotonic()
     directory = os.path.abspath(os.fspath(directory) if directory is not None else tempfile.gettempdir())
     facts: dict = {
-        "options": {"size": size, "size_text": human(size), "dir": directory, "device": device,
+        "options": {"size": size, "size_text": format_size(size), "dir": directory, "device": device,
                     "project": project, "timeout_s": timeout, "short": short},
         "failures": [],
     }
@@ -96,9 +96,9 @@ def run_bench(size: int = 256 << 20, directory: str | os.PathLike | None = None,
     if memory["fits"] is False:
         facts["failures"].append({
             "stage": "memory check", "kind": "memory",
-            "error": f"--size {human(size)} needs about {human(needed)} of memory "
+            "error": f"--size {format_size(size)} needs about {format_size(needed)} of memory "
                      f"({STATE_COPIES}x the parameters: the model, Adam's two moments, and a copy "
-                     f"while saving or loading); {human(min(room))} is available"})
+                     f"while saving or loading); {format_size(min(room))} is available"})
         _skip_all(facts, size, short, "refused before allocating: not enough memory")
         facts["seconds"] = time.monotonic() - t0
         return facts

@@ -15,6 +15,7 @@ from .. import codes
 from ..checks import facts as F
 from ..i18n import tr
 from ..model import Unavailable, decode
+from ..sizes import format_size
 
 MARK = {"ok": "✅", "info": "✅", "warn": "⚠️", "error": "❌", "skipped": "➖"}
 SEVERITY_MARK = {"error": "❌ ERROR", "warn": "⚠️ WARN", "info": "ℹ️ INFO"}
@@ -118,7 +119,7 @@ def environment_rows(facts: dict) -> list[tuple[str, str]]:
         groups: dict[str, int] = {}
         for g in gpus:
             mem = F.get(g, "memory", "total")
-            label = f"{g.get('name')} (cc {g.get('compute_capability')}, {F.gib(mem) if mem else '?'})"
+            label = f"{g.get('name')} (cc {g.get('compute_capability')}, {format_size(mem) if mem else '?'})"
             groups[label] = groups.get(label, 0) + 1
         rows.append(("GPUs", "; ".join(f"{n}× {label}" for label, n in groups.items())))
     else:
@@ -131,13 +132,13 @@ def environment_rows(facts: dict) -> list[tuple[str, str]]:
                         f" usable CPUs" + (f" ({'/'.join(flags)})" if flags else "")))
     mem = host.get("memory") or {}
     if mem.get("total"):
-        text = f"{F.gib(mem.get('available'))} available of {F.gib(mem['total'])}"
+        text = f"{format_size(mem.get('available'))} available of {format_size(mem['total'])}"
         if mem.get("cgroup_limit"):
-            text += f" (container limit {F.gib(mem['cgroup_limit'])})"
+            text += f" (container limit {format_size(mem['cgroup_limit'])})"
         rows.append(("Memory", text))
     shm = host.get("shm")
     if isinstance(shm, dict) and shm.get("total"):
-        rows.append(("/dev/shm", f"{F.gib(shm.get('free'))} free of {F.gib(shm['total'])}"))
+        rows.append(("/dev/shm", f"{format_size(shm.get('free'))} free of {format_size(shm['total'])}"))
     return rows
 
 
