@@ -14,7 +14,7 @@ from typing import Any
 from .. import codes
 from ..checks import facts as F
 from ..i18n import tr
-from ..model import Unavailable, decode
+from ..model import Finding, Unavailable, decode, status_of
 from ..sizes import format_size
 
 MARK = {"ok": "✅", "info": "✅", "warn": "⚠️", "error": "❌", "skipped": "➖"}
@@ -160,8 +160,7 @@ def render(document: dict) -> str:
     mode = document.get("mode")
     add(f"### paddledoctor {document.get('doctor_version', '')} report")
     add("")
-    worst = "error" if document.get("exit_code") else (
-        "warn" if any(f.get("severity") == "warn" for f in document.get("findings") or []) else "ok")
+    worst = status_of(Finding.from_json(f) for f in document.get("findings") or [])
     add(f"**{MARK[worst]} {text(tr(document.get('verdict', '')))}**")
     add("")
     notes = []
