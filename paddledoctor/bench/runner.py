@@ -186,7 +186,8 @@ def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Prog
     status = os.path.join(temp, f"{part['part']}.stages")
     env["PADDLEDOCTOR_BENCH_STAGES"] = status
     env.setdefault("GLOG_minloglevel", "2")  # Paddle's C++ info lines are noise here
-    child = isolate.Child(str(CHILDREN / part["script"]), [json.dumps(args)], timeout=max(timeout, 1.0), env=env)
+    child = isolate.Child(str(CHILDREN / part["script"]), [json.dumps(args)],
+                          timeout=max(timeout, 1.0), env=env)
     if progress is None:
         try:
             return child.wait()

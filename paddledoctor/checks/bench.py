@@ -202,9 +202,9 @@ def projection_fits(facts, options):
     p = bench(facts).get("projection")
     if not isinstance(p, dict) or p.get("fits_in_memory") is not False:
         return
-    yield finding("PD709", f"Saving a {format_size(p.get('bytes'))} checkpoint with paddle.save needs about "
-                           f"{format_size(p.get('save_memory'))} of memory; {format_size(p.get('memory_total'))} "
-                           "is installed",
+    yield finding("PD709", f"Saving a {format_size(p.get('bytes'))} checkpoint with paddle.save "
+                           f"needs about {format_size(p.get('save_memory'))} of memory; "
+                           f"{format_size(p.get('memory_total'))} is installed",
                   p, Fix([], "Save with safetensors (no extra copy), or in shards (one file per "
                              "layer group)."))
 

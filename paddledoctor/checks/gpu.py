@@ -147,7 +147,8 @@ def gpu_not_busy(facts, options):
                          " on this GPU; memory.used says it is in use)")
         yield finding(
             "PD306",
-            f"GPU {g.get('index')} ({g.get('name')}): {format_size(held)} of {format_size(mem['total'])} held by "
+            f"GPU {g.get('index')} ({g.get('name')}): {format_size(held)} of "
+            f"{format_size(mem['total'])} held by "
             f"other processes: {', '.join(names)}",
             {"gpu": g.get("index"), "used_by_others": held, "total": mem["total"],
              "memory_used": used, "unattributed": unnamed,
