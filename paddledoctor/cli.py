@@ -64,6 +64,8 @@ def main() -> None:
               metavar="FILE", help="Requirements from this file (paddledoctor.toml, or pyproject.toml "
                                    "with [tool.paddledoctor]); by default the nearest one is used. "
                                    "Options given here win over the file.")
+@click.option("--no-config", is_flag=True,
+              help="Read no config file (as PADDLEDOCTOR_CONFIG=none): only the options given here.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=str),
               metavar="FILE", help="Also write the result as JUnit XML (one test case per area).")
 # -- the options people expect from a doctor (#15) --
@@ -77,7 +79,7 @@ def main() -> None:
               help="With --json: also remove host, user, home, working directory, IP addresses and "
                    "GPU UUIDs, as `report` does (secrets are always removed).")
 def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus, bench,
-                  min_free_gpu_mem, min_free_disk, checkpoint_dir, config_file, junit_file,
+                  min_free_gpu_mem, min_free_disk, checkpoint_dir, config_file, no_config, junit_file,
                   verbose, quiet, only, skip, redact_identity) -> None:
     """Diagnose this machine (or a recorded report)."""
     import time
@@ -88,6 +90,8 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
 
     given = _given(click.get_current_context())
     t0 = time.monotonic()
+    if no_config and config_file:
+        raise BadInput("--config and --no-config: give one of them")
     try:
         resolved, used = settings(
             require_gpu=True if require else None,
@@ -95,7 +99,7 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
             min_free_gpu_mem=min_free_gpu_mem, min_free_disk=min_free_disk,
             checkpoint_dir=checkpoint_dir, bench=bench or None, quick=quick or None,
             timeout=timeout if "timeout" in given else None, strict=strict or None,
-            config=config_file)
+            config=False if no_config else config_file)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
     from .selection import SelectionError

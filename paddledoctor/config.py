@@ -4,7 +4,10 @@
 The file is ``paddledoctor.toml`` (keys at the top level) or ``[tool.paddledoctor]`` in
 ``pyproject.toml``: given with ``--config FILE``, or else found in the current folder or the nearest
 parent that has one (the first folder holding ``paddledoctor.toml``, or a ``pyproject.toml`` with a
-``[tool.paddledoctor]`` table). Keys are the CLI's option names::
+``[tool.paddledoctor]`` table). The search stops at the user's home, at a repository's root (a folder
+holding ``.git``) and at a filesystem boundary: a file in ``/`` or on another mount is someone else's.
+``--no-config`` (or ``PADDLEDOCTOR_CONFIG=none``) reads none. ``~`` in a path is the user's home; a
+relative path is relative to the file. Keys are the CLI's option names::
 
     [tool.paddledoctor]
     require-gpu = true
@@ -21,10 +24,11 @@ parent that has one (the first folder holding ``paddledoctor.toml``, or a ``pypr
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from . import sizes
 
 
 class ConfigError(ValueError):
@@ -45,37 +49,13 @@ KEYS: dict[str, str] = {
     "ignore": "codes",  # findings kept in the report, out of the verdict (#15)
 }
 
-_UNITS = {"": 1, "b": 1,
-          "k": 1000, "kb": 1000, "m": 1000 ** 2, "mb": 1000 ** 2, "g": 1000 ** 3, "gb": 1000 ** 3,
-          "t": 1000 ** 4, "tb": 1000 ** 4,
-          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
-
-
 def parse_size(value: Any, what: str = "size") -> int:
-    """'20GiB', '100 GB', '512MiB' or a number of bytes to bytes. GB is 10^9, GiB 2^30 (as df -H
-    and df -h print them)."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{what}: expected a size such as '20GiB', got {value!r}")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ConfigError(f"{what}: a size cannot be negative ({value!r})")
-        return int(value)
-    if not isinstance(value, str):
-        raise ConfigError(f"{what}: expected a size such as '20GiB', got {value!r}")
-    match = _SIZE.match(value)
-    unit = match.group(2).lower() if match else None
-    if not match or unit not in _UNITS:
-        raise ConfigError(f"{what}: {value!r} is not a size; write it like 20GiB, 500MiB or 100GB")
-    return int(float(match.group(1)) * _UNITS[unit])
-
-
-def format_size(n: int) -> str:
-    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= factor:
-            value = n / factor
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} B"
+    """The one size parser (paddledoctor/sizes.py: ``512m`` is 512 MiB, ``100GB`` 10^9 bytes), its
+    refusal a ConfigError like every other bad setting."""
+    try:
+        return sizes.parse_size(value, what)
+    except sizes.SizeError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _normalise(key: str) -> str:
@@ -112,14 +92,13 @@ def _coerce(key: str, value: Any, origin: str) -> Any:
     if kind == "path":
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{what}: expected a path, got {value!r}")
-        return value
+        return os.path.expanduser(value)  # "~/ckpt" is not a folder named "~"
     raise AssertionError(kind)
 
 
 def find_config(start: str | os.PathLike | None = None) -> Path | None:
     """The config file that applies in ``start`` (default: the current folder), or None."""
-    here = Path(start or os.getcwd()).resolve()
-    for folder in (here, *here.parents):
+    for folder in _search_folders(Path(start or os.getcwd()).resolve()):
         own = folder / "paddledoctor.toml"
         if own.is_file():
             return own
@@ -131,6 +110,34 @@ def find_config(start: str | os.PathLike | None = None) -> Path | None:
             except ConfigError:
                 continue  # someone else's broken pyproject.toml is not ours to judge
     return None
+
+
+def _search_folders(here: Path):
+    """``here``, then its parents, up to the first that is the user's home or a repository's root
+    (``.git`` in it), and never across a filesystem boundary (a parent on another device)."""
+    home = _home()
+    folder = here
+    while True:
+        yield folder
+        parent = folder.parent
+        if folder == home or parent == folder or (folder / ".git").exists() \
+                or _device(parent) != _device(folder):
+            return
+        folder = parent
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
+        return None
+
+
+def _device(folder: Path) -> int | None:
+    try:
+        return folder.stat().st_dev
+    except OSError:
+        return None
 
 
 def _read_toml(path: Path) -> dict:
@@ -184,13 +191,13 @@ def resolve(explicit: dict, config: "str | os.PathLike | bool | None" = None,
     path: Path | None
     env = os.environ.get("PADDLEDOCTOR_CONFIG")  # "none": never search; a path: that file
     if config is None and env is not None:
-        config = False if env.strip().lower() in ("", "none", "off", "0") else env
+        config = False if env.strip().lower() in ("", "none", "off", "0") else os.path.expanduser(env)
     if config is False:
         path = None
     elif config is None or config is True:
         path = find_config(start)
     else:
-        path = Path(config)
+        path = Path(os.path.expanduser(os.fspath(config)))
         if not path.exists():
             raise ConfigError(f"config file {path} does not exist")
     settings = load_config(path) if path else {}

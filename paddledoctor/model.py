@@ -110,6 +110,13 @@ class AreaResult:
         return {"area": self.area, "status": self.status, "summary": self.summary}
 
 
+def status_of(findings) -> str:
+    """"error", "warn" or "ok" for findings (Finding objects): the worst severity among those that
+    count (the config file's ignored ones do not), as the verdict and the exit status judge them."""
+    severities = {f.severity for f in findings if not f.ignored}
+    return "error" if Severity.ERROR in severities else "warn" if Severity.WARN in severities else "ok"
+
+
 @dataclass
 class Report:
     facts: dict
@@ -132,6 +139,11 @@ class Report:
         if not self.active:
             return None
         return max((f.severity for f in self.active), key=lambda s: s.rank)
+
+    @property
+    def status(self) -> str:
+        """"error", "warn" or "ok": the verdict in one word, for a table cell, a mark or a colour."""
+        return status_of(self.findings)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.active if f.severity is severity)

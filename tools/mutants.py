@@ -46,7 +46,7 @@ class Mutant:
 M = Mutant
 MUTANTS = [
     # -- the 16 that survived the whole suite in the review of issue #12 --
-    M("bench-bits-always-identical", "paddledoctor/probes/children/bench_paddle.py",
+    M("bench-bits-always-identical", "paddledoctor/bench/children/bench_paddle.py",
       "    if np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)):\n",
       "    if True:\n",
       ("tests/bench/test_bench_wrong_cases.py",),
@@ -134,11 +134,11 @@ MUTANTS = [
       '            and "data" in args[1]',
       ("tests/inspect/test_inspect_wrong_cases.py",),
       "eval of any expression is taken for Paddle's tensor record"),
-    M("size-g-is-gib", "paddledoctor/config.py",
-      '"g": 1000 ** 3,',
+    M("size-g-is-gb", "paddledoctor/sizes.py",
       '"g": 1 << 30,',
-      ("tests/preflight/test_preflight_config_cli.py",),
-      "min-free-disk = '100g' means 107 GB, not 100 GB as the docs say"),
+      '"g": 1000 ** 3,',
+      ("tests/test_sizes.py", "tests/preflight/test_preflight_config_cli.py"),
+      "min-free-disk = '100g' means 100 GB, not the 100 GiB that df -h prints and bench --size reads"),
     # -- issue #13, items 1-3: stop signals, the children's loop, portable paths (docs/reliability.md)
     M("stop-sigterm-not-handled", "paddledoctor/stopping.py",
       'NAMES = ("SIGINT", "SIGTERM", "SIGHUP")', 'NAMES = ("SIGINT", "SIGHUP")',
@@ -228,7 +228,7 @@ MUTANTS = [
       "            _kill_tree(self.proc.pid if running else None, self._tree)\n", "            pass\n",
       ("tests/probes/test_isolate_portable.py", "-k", "no-killpg and (helper_left or timeout_kills)"),
       "on Windows what a child started outlives its deadline"),
-    M("bench-fadvise-unconditional", "paddledoctor/probes/children/bench_io.py",
+    M("bench-fadvise-unconditional", "paddledoctor/bench/children/bench_io.py",
       '        if hasattr(os, "posix_fadvise"):\n            os.posix_fadvise',
       '        if True:\n            os.posix_fadvise',
       ("tests/bench/test_bench_portable.py", "-k", "without_posix_fadvise"),

@@ -5,7 +5,7 @@ safetensors).
 ``run_bench(...)`` returns facts["bench"]; ``check_bench_facts(...)`` is the short (64 MiB) round
 trip of ``check --bench``, preflight and fleet. Both never raise for what the machine does. This
 module imports only the standard library at load time (the CLI imports the bench command at
-startup); the work runs in child processes (paddledoctor/probes/children/bench_*.py).
+startup); the work runs in child processes (paddledoctor/bench/children/bench_*.py).
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def bench_report(facts: dict, options: dict | None = None):
 
 
 def parse_size(text: str) -> int:
-    from .sizes import parse_size as _parse
-    return _parse(text)
+    """Bytes in a --size (the one size parser, paddledoctor/sizes.py); ValueError with a sentence."""
+    from ..sizes import parse_size as _parse
+    return _parse(text, "--size")
 
 
 def bench_model(factory, directory=None, device: str = "auto", steps: int = 6,

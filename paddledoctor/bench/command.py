@@ -21,11 +21,11 @@ class _Size(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, int):
             return value
-        from .sizes import parse_size
+        from ..sizes import SizeError, parse_size
         try:
-            n = parse_size(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            n = parse_size(value, "--size")
+        except SizeError as exc:
+            raise click.UsageError(str(exc), ctx) from None
         if n < MIN_SIZE:
             self.fail(f"{value!r} is below the smallest size the bench takes (1MiB)", param, ctx)
         return n

@@ -1,6 +1,6 @@
 """`paddledoctor bench --model MODULE:FACTORY`: the round trip of the user's own training state.
 
-The parent never imports paddle, nor the user's module: one child (probes/children/bench_model.py)
+The parent never imports paddle, nor the user's module: one child (bench/children/bench_model.py)
 builds FACTORY() and runs the straight and resumed trainings; then the disk-limit child measures the
 disk at the checkpoint's real size. Everything lands in facts["bench"] (keys ``model_run``,
 ``model_checkpoint``, ``factory_error``, ``disk``, ``device``, ``failures``), judged by the bench

@@ -15,11 +15,13 @@ import os
 import shutil
 import tempfile
 import time
+from pathlib import Path
 from typing import Callable
 
 from ..model import Unavailable
-from .sizes import human
+from ..sizes import format_size
 
+CHILDREN = Path(__file__).resolve().parent / "children"  # the bench's child scripts (package data)
 DISK_MIN, DISK_MAX = 4 << 20, 1 << 30  # bytes the disk-limit probe writes: the size, within these
 BASELINE_RSS = 768 << 20                 # paddle imported, before any tensor
 STATE_COPIES = 8   # params + 2 Adam moments live, + a pickled copy at save / a loaded copy + a fresh model
@@ -64,7 +66,7 @@ def plan(size: int, short: bool) -> list[dict]:
     """The children, in order: the disk's limit first (nothing else running), then paddle."""
     parts = [{"part": "disk", "script": "bench_disk.py", "title": "disk limit"},
              {"part": "checkpoint", "script": "bench_paddle.py",
-              "title": f"dygraph checkpoint ({human(size)} of parameters)"}]
+              "title": f"dygraph checkpoint ({format_size(size)} of parameters)"}]
     if not short:
         parts.append({"part": "formats", "script": "bench_paddle.py",
                       "title": "resume, static, inference, jit, async_save (small models)"})
@@ -81,7 +83,7 @@ def run_bench(size: int = 256 << 20, directory: str | os.PathLike | None = None,
     t0 = time.monotonic()
     directory = os.path.abspath(os.fspath(directory) if directory is not None else tempfile.gettempdir())
     facts: dict = {
-        "options": {"size": size, "size_text": human(size), "dir": directory, "device": device,
+        "options": {"size": size, "size_text": format_size(size), "dir": directory, "device": device,
                     "project": project, "timeout_s": timeout, "short": short},
         "failures": [],
     }
@@ -94,9 +96,9 @@ def run_bench(size: int = 256 << 20, directory: str | os.PathLike | None = None,
     if memory["fits"] is False:
         facts["failures"].append({
             "stage": "memory check", "kind": "memory",
-            "error": f"--size {human(size)} needs about {human(needed)} of memory "
+            "error": f"--size {format_size(size)} needs about {format_size(needed)} of memory "
                      f"({STATE_COPIES}x the parameters: the model, Adam's two moments, and a copy "
-                     f"while saving or loading); {human(min(room))} is available"})
+                     f"while saving or loading); {format_size(min(room))} is available"})
         _skip_all(facts, size, short, "refused before allocating: not enough memory")
         facts["seconds"] = time.monotonic() - t0
         return facts
@@ -184,7 +186,8 @@ def _run_child(part: dict, args: dict, timeout: float, temp: str, progress: Prog
     status = os.path.join(temp, f"{part['part']}.stages")
     env["PADDLEDOCTOR_BENCH_STAGES"] = status
     env.setdefault("GLOG_minloglevel", "2")  # Paddle's C++ info lines are noise here
-    child = isolate.Child(part["script"], [json.dumps(args)], timeout=max(timeout, 1.0), env=env)
+    child = isolate.Child(str(CHILDREN / part["script"]), [json.dumps(args)],
+                          timeout=max(timeout, 1.0), env=env)
     if progress is None:
         try:
             return child.wait()

@@ -41,17 +41,26 @@ def finding(code: str, title: str | None = None, evidence: dict | None = None,
                    evidence=evidence or {}, fix=fix, area=entry.area)
 
 
+def register_all() -> None:
+    """Import every module of this package: a module's @check functions register when it is
+    imported, so a new check module runs without being listed anywhere (a hand-kept list of imports
+    let a module missing from it never run, silently). Cheap after the first call: imports are cached."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
 def run(facts: dict, options: dict | None = None,
         areas: "Iterable[str] | None" = None) -> tuple[list[Finding], list[AreaResult]]:
     """All checks on these facts (or only those of ``areas``: ``bench`` and ``inspect`` judge their
     own facts alone). A check that raises (a bug, or facts from an odd report) becomes a PD002
     finding naming it, an error: a pre-flight never passes a machine it could not judge. The
     others still run."""
-    from . import (archs, bench, checkpoint, cuda, doctor, fleet, gpu, host, loader,  # noqa: F401
-                   ops, paddle, pasted, requirements)  # (registration)
-    from . import environment, stack  # noqa: F401  (#15: the stack around Paddle)
-
     from .shape import conform
+
+    register_all()
 
     options = options or {}
     facts = conform(facts)  # a value of the wrong type never reaches a check

@@ -4,6 +4,7 @@ checkpoint round trip that `paddledoctor bench` (and `check --bench`) measured."
 from __future__ import annotations
 
 from ..model import Fix, Unavailable
+from ..sizes import format_size
 from . import check, finding, summary
 from . import facts as F
 
@@ -110,8 +111,8 @@ def fits_in_memory(facts, options):
     refused = b.get("gpu_memory_refused")
     if isinstance(refused, dict):
         yield finding("PD704", f"--size {F.get(b, 'options', 'size_text')} needs about "
-                               f"{F.gib(refused.get('needed'))} on {refused.get('device')}; "
-                               f"{F.gib(refused.get('free'))} is free",
+                               f"{format_size(refused.get('needed'))} on {refused.get('device')}; "
+                               f"{format_size(refused.get('free'))} is free",
                       refused, Fix(["paddledoctor bench --size 256MiB"],
                                    "Run the bench with a smaller --size."))
 
@@ -201,9 +202,9 @@ def projection_fits(facts, options):
     p = bench(facts).get("projection")
     if not isinstance(p, dict) or p.get("fits_in_memory") is not False:
         return
-    yield finding("PD709", f"Saving a {F.gib(p.get('bytes'))} checkpoint with paddle.save needs about "
-                           f"{F.gib(p.get('save_memory'))} of memory; {F.gib(p.get('memory_total'))} "
-                           "is installed",
+    yield finding("PD709", f"Saving a {format_size(p.get('bytes'))} checkpoint with paddle.save "
+                           f"needs about {format_size(p.get('save_memory'))} of memory; "
+                           f"{format_size(p.get('memory_total'))} is installed",
                   p, Fix([], "Save with safetensors (no extra copy), or in shards (one file per "
                              "layer group)."))
 
@@ -392,7 +393,7 @@ def model_summary(b: dict) -> str:
                      ("exact" if typical.get("exact") else "differs"))
     if cost.get("file_bytes"):
         disk = b.get("disk") if isinstance(b.get("disk"), dict) else {}
-        text = f"checkpoint {F.size(cost['file_bytes'])} saved at {mbps(cost.get('save_mbps'))}"
+        text = f"checkpoint {format_size(cost['file_bytes'])} saved at {mbps(cost.get('save_mbps'))}"
         if disk.get("write_mbps"):
             text += f" = {cost['save_mbps'] / disk['write_mbps']:.0%} of the disk's {mbps(disk['write_mbps'])}"
         parts.append(text)

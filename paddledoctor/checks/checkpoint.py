@@ -7,6 +7,7 @@ import os
 import shlex
 
 from ..model import Fix
+from ..sizes import format_size
 from . import check, finding, summary
 
 MAX_NAMES = 8
@@ -290,19 +291,11 @@ def checkpoint_summary(facts, options):
     tensors = sum(len(f.get("tensors") or []) for f in files)
     nbytes = sum((f.get("totals") or {}).get("nbytes", 0) for f in files)
     text = (f"{len(files)} file(s) read without running their code: {tensors} tensor(s), "
-            f"{_size(nbytes)}")
+            f"{format_size(nbytes)}")
     d = (facts.get("inspect") or {}).get("diff")
     if isinstance(d, dict) and d.get("compared") and isinstance(d.get("max_abs_diff"), (int, float)):
         text += f"; {d['compared']} tensor(s) compared, max abs diff {d['max_abs_diff']:.6g}"
     return "ok", text
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 # --- a training job's checkpoint folder (facts["inspect"]["folders"], inspect/folders.py) ------

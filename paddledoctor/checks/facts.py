@@ -9,7 +9,6 @@ from ..knowledge import wheels
 from ..model import NOT_IN_PASTE, Fix, Unavailable
 
 GiB = 1 << 30
-MiB = 1 << 20
 
 
 def get(facts, *path, default=None):
@@ -235,14 +234,3 @@ def replace_paddle(facts) -> Fix:
 def uninstall_all(facts) -> list[str]:
     names = sorted({p["name"] for p in providers(facts)})
     return [f"{pip(facts)} uninstall -y {' '.join(names)}"] if names else []
-
-
-def gib(n) -> str:
-    return f"{n / GiB:.1f} GiB" if isinstance(n, (int, float)) else "?"
-
-
-def size(n) -> str:
-    """GiB, or MiB below one GiB (a 64 MiB /dev/shm is not "0.1 GiB")."""
-    if isinstance(n, (int, float)) and n < GiB:
-        return f"{n / MiB:.0f} MiB"
-    return gib(n)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model import NOT_IN_PASTE, Fix, Severity
+from ..sizes import format_size
 from . import check, finding, summary
 from . import facts as F
 
@@ -140,13 +141,14 @@ def gpu_not_busy(facts, options):
             continue
         top = sorted(others, key=lambda p: -p["used_memory"])[:3]
         names = [f"PID {p['pid']}" + (f" ({p['name']})" if p.get("name") else "")
-                 + f" {F.gib(p.get('used_memory'))}" for p in top]
+                 + f" {format_size(p.get('used_memory'))}" for p in top]
         if unnamed >= BUSY_FRACTION * mem["total"] or not names:
-            names.append(f"{F.gib(unnamed)} by processes NVML cannot name (another container or VM"
+            names.append(f"{format_size(unnamed)} by processes NVML cannot name (another container or VM"
                          " on this GPU; memory.used says it is in use)")
         yield finding(
             "PD306",
-            f"GPU {g.get('index')} ({g.get('name')}): {F.gib(held)} of {F.gib(mem['total'])} held by "
+            f"GPU {g.get('index')} ({g.get('name')}): {format_size(held)} of "
+            f"{format_size(mem['total'])} held by "
             f"other processes: {', '.join(names)}",
             {"gpu": g.get("index"), "used_by_others": held, "total": mem["total"],
              "memory_used": used, "unattributed": unnamed,
@@ -179,7 +181,7 @@ def summarize(facts, options):
             key = f"GPU {g.get('index')} lost ({g.get('pci_bus_id') or g.get('error') or 'GpuIsLost'})"
         else:
             key = (f"{g.get('name') or 'unnamed GPU'} (cc {g.get('compute_capability') or '?'}, "
-                   f"{F.gib(F.get(g, 'memory', 'total'))})")
+                   f"{format_size(F.get(g, 'memory', 'total'))})")
         names[key] = names.get(key, 0) + 1
     listed = ", ".join(f"{n}× {k}" for k, n in names.items()) or "no GPU"
     return "ok", (f"driver {nvml.get('driver_version') or '?'} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model import Fix
+from ..sizes import format_size
 from . import check, finding, summary
 from . import facts as F
 
@@ -30,7 +31,7 @@ def shm_large_enough(facts, options):
     shm = F.get(facts, "host", "shm")
     if not shm or shm.get("total", SHM_MIN) >= SHM_MIN:
         return
-    yield finding("PD402", f"/dev/shm is {shm['total'] / F.MiB:.0f} MiB: DataLoader workers "
+    yield finding("PD402", f"/dev/shm is {format_size(shm['total'])}: DataLoader workers "
                            "(num_workers > 0) die with a bus error",
                   {"shm_total": shm["total"], "shm_free": shm.get("free")},
                   Fix([], "Docker: run with `--shm-size=8g` (or `--ipc=host`); Kubernetes: mount an "
@@ -48,8 +49,8 @@ def enough_memory(facts, options):
         available = min(available, limit)
     if available >= MEMORY_MIN:
         return
-    yield finding("PD403", f"Only {F.gib(available)} of memory available"
-                           + (f" (container limit {F.gib(limit)})" if isinstance(limit, int) else ""),
+    yield finding("PD403", f"Only {format_size(available)} of memory available"
+                           + (f" (container limit {format_size(limit)})" if isinstance(limit, int) else ""),
                   {"available": available, "host_available": mem["available"],
                    "total": mem.get("total"), "cgroup_limit": limit},
                   Fix([], "Stop other processes or give the job more memory."))
@@ -65,7 +66,7 @@ def enough_disk(facts, options):
         if disk["free"] >= DISK_MIN or fs in seen:
             continue  # one finding per filesystem
         seen.add(fs)
-        yield finding("PD404", f"Only {F.gib(disk['free'])} free on {disk['path']} ({name})",
+        yield finding("PD404", f"Only {format_size(disk['free'])} free on {disk['path']} ({name})",
                       {"path": disk["path"], "free": disk["free"], "total": disk.get("total")},
                       Fix([f"du -sh {disk['path']}/* | sort -h | tail"],
                           "Checkpoints and caches need room: free some, or point them elsewhere."))
@@ -95,10 +96,10 @@ def summarize(facts, options):
              f"Python {py.get('version')}" if py.get("version") else None,
              (f"{cpus} CPUs" if cpus else "CPU") + (f" ({simd})" if simd else "")
              if cpus or simd else None,
-             f"{F.size(available)} RAM free" if isinstance(available, int) else None]
+             f"{format_size(available)} RAM free" if isinstance(available, int) else None]
     if shm:
-        parts.append(f"/dev/shm {F.size(shm['total'])}")
+        parts.append(f"/dev/shm {format_size(shm['total'])}")
     disk = F.get(facts, "host", "disk", "cwd")
     if disk:
-        parts.append(f"{F.size(disk['free'])} disk free")
+        parts.append(f"{format_size(disk['free'])} disk free")
     return "ok", ", ".join(p for p in parts if p) or "no host facts"

@@ -4,6 +4,7 @@ pre-flight requirements (--min-free-gpu-mem, --min-free-disk, --checkpoint-dir, 
 from __future__ import annotations
 
 from ..model import Fix, Unavailable
+from ..sizes import format_size
 from . import check, finding, summary
 from . import facts as F
 
@@ -38,11 +39,6 @@ def required_gpus(facts, options):
         yield finding("PD602", f"{need} GPU(s) required, {have} usable ({how})", evidence, fix)
 
 
-def _size(n) -> str:
-    from ..config import format_size
-    return format_size(int(n)) if isinstance(n, (int, float)) else "?"
-
-
 def _free_gpu_memory(facts) -> list[dict]:
     """Each GPU NVML can query, with its free memory (bytes) or None where unknown."""
     out = []
@@ -64,9 +60,9 @@ def enough_free_gpu_memory(facts, options):
     enough = [g for g in gpus if g["free"] is not None and g["free"] >= want]
     if len(enough) >= need:
         return
-    per_gpu = [f"gpu {g['index']}: {_size(g['free'])} free of {_size(g['total'])}" for g in gpus]
+    per_gpu = [f"gpu {g['index']}: {format_size(g['free'])} free of {format_size(g['total'])}" for g in gpus]
     why = ("NVML reports no GPU" if not gpus else ", ".join(per_gpu))
-    yield finding("PD603", f"{need} GPU(s) with {_size(want)} free required, {len(enough)} have it "
+    yield finding("PD603", f"{need} GPU(s) with {format_size(want)} free required, {len(enough)} have it "
                            f"({why})",
                   {"required_free": want, "required_gpus": need, "gpus_with_enough": len(enough),
                    "free_per_gpu": per_gpu, "nvml_status": F.get(facts, "nvml", "status")},
@@ -92,10 +88,10 @@ def enough_free_disk(facts, options):
     if isinstance(free, int) and free >= want:
         return
     if isinstance(free, int):
-        title = f"{_size(want)} free disk required at {path}, {_size(free)} free"
+        title = f"{format_size(want)} free disk required at {path}, {format_size(free)} free"
     else:
         why = free.reason if isinstance(free, Unavailable) else "not measured"
-        title = f"{_size(want)} free disk required at {path or '?'}, free space unknown ({why})"
+        title = f"{format_size(want)} free disk required at {path or '?'}, free space unknown ({why})"
     yield finding("PD604", title, {"path": path, "required_free": want,
                                    "free": free if isinstance(free, int) else None},
                   Fix([f"du -sh {(path or '.').rstrip('/')}/* | sort -h | tail"],
@@ -146,10 +142,10 @@ def summarize(facts, options):
         have, how = usable_gpus(facts)
         parts.append(f"{need} GPU(s) required, {have} usable ({how})")
     if options.get("min_free_gpu_mem"):
-        parts.append(f"{_size(options['min_free_gpu_mem'])} free per GPU required")
+        parts.append(f"{format_size(options['min_free_gpu_mem'])} free per GPU required")
     if options.get("min_free_disk"):
         path, free = _disk_target(facts, options)
-        parts.append(f"{_size(options['min_free_disk'])} free disk required, {_size(free)} free "
+        parts.append(f"{format_size(options['min_free_disk'])} free disk required, {format_size(free)} free "
                      f"at {path}")
     if options.get("checkpoint_dir"):
         parts.append(f"checkpoints to {options['checkpoint_dir']}")

@@ -55,8 +55,11 @@ def _sizes(ctx, param, value):
 @click.option("--config", "config_file", type=click.Path(path_type=str), metavar="FILE",
               help="Requirements from this file (default: the nearest paddledoctor.toml or "
                    "pyproject.toml [tool.paddledoctor]); options win over it.")
+@click.option("--no-config", is_flag=True,
+              help="Read no config file (as PADDLEDOCTOR_CONFIG=none): only the options given here.")
 def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min_gpus,
-                  min_free_gpu_mem, min_free_disk, checkpoint_dir, bench, config_file) -> None:
+                  min_free_gpu_mem, min_free_disk, checkpoint_dir, bench, config_file,
+                  no_config) -> None:
     """The doctor on every rank of a distributed job, and a collective check across them.
 
     Start it with Paddle's launcher, as the job's first step:
@@ -70,11 +73,14 @@ def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min
     from ..preflight import settings
     from . import rank as fleet_rank
 
+    if no_config and config_file:
+        raise _BadInput("--config and --no-config: give one of them")
     try:
         resolved, _ = settings(require_gpu=True if require else None, min_gpus=min_gpus,
                                min_free_gpu_mem=min_free_gpu_mem, min_free_disk=min_free_disk,
                                checkpoint_dir=checkpoint_dir, bench=bench or None,
-                               strict=strict or None, config=config_file)
+                               strict=strict or None,
+                               config=False if no_config else config_file)
         launch = fleet_rank.launch_env()
     except (ConfigError, fleet_rank.NotLaunched) as exc:
         raise _BadInput(str(exc)) from None

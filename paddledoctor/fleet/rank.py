@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import __version__
-from ..model import Report, Severity, Unavailable
+from ..model import Report, Unavailable
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_SIZES = (64 << 10, 1 << 20, 16 << 20)
@@ -147,11 +147,10 @@ def _figures(report: Report) -> dict:
 
 def rank_report(report: Report, launch: Launch, strict: bool = False) -> dict:
     """A rank's report as it travels to the others: small (a few hundred bytes to a few KiB)."""
-    worst = report.worst
     return {
         "rank": launch.rank, "local_rank": launch.local_rank, "host": host_label(),
         "device": f"gpu:{launch.selected_gpus.split(',')[0]}" if launch.selected_gpus else "cpu",
-        "verdict": "error" if worst is Severity.ERROR else "warn" if worst is Severity.WARN else "ok",
+        "verdict": report.status,
         "exit_code": report.exit_code(strict),
         "figures": _figures(report),
         "findings": [{"code": f.code, "severity": f.severity.value, "area": f.area, "title": f.title,

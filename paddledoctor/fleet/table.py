@@ -11,13 +11,7 @@ from typing import Callable
 from ..i18n import ljust, tr, width
 from ..model import Report, Severity
 from ..render.findings import finding_lines
-
-
-def _size(n: int) -> str:
-    for unit, f in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= f:
-            return f"{n / f:g} {unit}"
-    return f"{n} B"
+from ..sizes import format_size
 
 
 def _figure_parts(r: dict) -> tuple[str, str, list]:
@@ -37,7 +31,7 @@ def _figure_parts(r: dict) -> tuple[str, str, list]:
                  if op.get("seconds") is not None else (op_text, None))
     parts.append((f"all-reduce {'ok' if ar.get('ok') else 'WRONG' if ar else 'not run'}", None))
     if bw:
-        parts.append((f"busbw {{}} GB/s @ {_size(bw[-1]['bytes'])}", ("{:.2f}", bw[-1]["busbw_gbps"])))
+        parts.append((f"busbw {{}} GB/s @ {format_size(bw[-1]['bytes'])}", ("{:.2f}", bw[-1]["busbw_gbps"])))
     if fig.get("checkpoint"):
         base, _, speed = fig["checkpoint"].partition(", save ")
         number, _, unit = speed.partition(" ")
@@ -118,7 +112,7 @@ def render(report: Report, echo: Callable[[str], None] = print) -> None:
     bw = [row for row in coll.get("bandwidth", {}).get("rows") or [] if row.get("busbw_gbps")]
     if bw:
         echo("  all-reduce bus bandwidth (rank " + str(fleet.get("this_rank")) + "): "
-             + ", ".join(f"{_size(row['bytes'])} {row['busbw_gbps']:.3f} GB/s" for row in bw))
+             + ", ".join(f"{format_size(row['bytes'])} {row['busbw_gbps']:.3f} GB/s" for row in bw))
     sd = coll.get("shared_dir")
     if sd:
         echo(f"  shared dir {sd.get('dir')}: "

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from .. import i18n
 from ..model import Report, Unavailable
+from ..sizes import format_size
 from . import terminal
 
 ROWS = (("dygraph", "paddle.save/load"),
@@ -22,8 +23,9 @@ def _mb(x) -> str:
     return f"{x:,.0f}" if isinstance(x, (int, float)) else "-"
 
 
-def _mib(x) -> str:
-    return f"{x / (1 << 20):,.0f} MiB" if isinstance(x, (int, float)) else "-"
+def _bytes(x) -> str:
+    """A size in a table cell: "-" where it was not measured."""
+    return format_size(x) if isinstance(x, (int, float)) else "-"
 
 
 def _secs(x) -> str:
@@ -36,8 +38,7 @@ def _files(entry: dict) -> str:
     files = entry.get("files")
     if not isinstance(files, dict):
         return ""
-    return ", ".join(f"{name} {size / (1 << 20):.3g} MiB" if size >= (1 << 20) else f"{name} {size} B"
-                     for name, size in files.items())
+    return ", ".join(f"{name} {format_size(size)}" for name, size in files.items())
 
 
 def render(report: Report, file: TextIO | None = None) -> None:
@@ -64,7 +65,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
             cold = "" if disk.get("cold") else " (warm)"
             table.add_row("disk (write+fsync/read)", _mb(disk.get("write_mbps")),
                           _mb(disk.get("read_mbps")) + cold, "100%", "", "", "")
-            notes.append(f"disk: {_mib(disk.get('bytes'))} on {disk.get('fs_type') or '?'}, cold "
+            notes.append(f"disk: {_bytes(disk.get('bytes'))} on {disk.get('fs_type') or '?'}, cold "
                          f"read by {disk.get('cold_method')}" + (f"; {disk['note']}" if disk.get("note") else ""))
         elif isinstance(disk, Unavailable):
             notes.append(f"disk: {disk.reason}")
@@ -82,7 +83,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
                      and limit else "")
             exact = {True: "[green]yes[/green]", False: "[bold red]NO[/bold red]"}.get(e.get("exact"), "?")
             table.add_row(name, _mb(e.get("save_mbps")), _mb(e.get("load_mbps")), share,
-                          _mib(e.get("save_rss_extra")), _mib(e.get("load_rss_extra")), exact)
+                          _bytes(e.get("save_rss_extra")), _bytes(e.get("load_rss_extra")), exact)
             if _files(e):
                 notes.append(f"{name} wrote: {_files(e)}")
             if len(e.get("save_passes_mbps") or []) > 1:
@@ -141,9 +142,9 @@ def render(report: Report, file: TextIO | None = None) -> None:
                 ("disk limit", "disk_write_s")) if k in p]
             mem = ""
             if p.get("save_memory"):
-                mem = (f"; paddle.save needs about {p['save_memory'] / (1 << 30):.1f} GiB of RAM"
-                       + (f" of {p['memory_total'] / (1 << 30):.1f} GiB" if p.get("memory_total") else ""))
-            console.print(f"projected for {p['bytes'] / 1e9:.1f} GB: " + ", ".join(bits) + mem)
+                mem = (f"; paddle.save needs about {format_size(p['save_memory'])} of RAM"
+                       + (f" of {format_size(p['memory_total'])}" if p.get("memory_total") else ""))
+            console.print(f"projected for {format_size(p['bytes'])}: " + ", ".join(bits) + mem)
         console.print()
     terminal.render(report, file=file)
 
@@ -190,10 +191,10 @@ def _render_model(console, b: dict) -> None:
         limit = disk.get("write_mbps")
         share = f" = {cost['save_mbps'] / limit:.0%} of the disk's {_mb(limit)} MB/s" if \
             isinstance(cost.get("save_mbps"), (int, float)) and limit else ""
-        console.print(f"  checkpoint: {_mib(cost.get('file_bytes'))} ({cost.get('parameters'):,} "
+        console.print(f"  checkpoint: {_bytes(cost.get('file_bytes'))} ({cost.get('parameters'):,} "
                       f"parameters); save {_mb(cost.get('save_mbps'))} MB/s{share}, cold load "
-                      f"{_mb(cost.get('load_mbps'))} MB/s; peak +RSS save {_mib(cost.get('save_rss_extra'))}, "
-                      f"load {_mib(cost.get('load_rss_extra'))}; bit-exact: "
+                      f"{_mb(cost.get('load_mbps'))} MB/s; peak +RSS save {_bytes(cost.get('save_rss_extra'))}, "
+                      f"load {_bytes(cost.get('load_rss_extra'))}; bit-exact: "
                       f"{'yes' if cost.get('exact') else 'NO'}")
     elif isinstance(cost, Unavailable):
         console.print(f"  checkpoint: {escape(cost.reason)}")

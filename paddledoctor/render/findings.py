@@ -63,8 +63,7 @@ def severity_word(severity: Severity) -> str:
 def print_verdict(console, report) -> None:
     from rich.markup import escape
 
-    worst = report.worst
-    style = "bold red" if worst is Severity.ERROR else "yellow" if worst is Severity.WARN else "bold green"
+    style = {"error": "bold red", "warn": "yellow", "ok": "bold green"}[report.status]
     console.print(f"[{style}]{escape(tr(report.verdict()))}[/{style}]")
 
 

@@ -9,21 +9,11 @@ from typing import TextIO
 
 from .. import i18n
 from ..model import Report
+from ..sizes import format_size
 from .findings import print_findings_and_verdict
 
 MAX_ROWS = 500
 MAX_VALUES = 20
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 def _num(x) -> str:
@@ -82,7 +72,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
             extra = f", pickle protocol {f['pickle']['protocol']}"
         if f.get("names_from"):
             extra += f", names from {f['names_from']}"
-        console.print(f"[bold]{escape(str(f.get('path')))}[/bold]  {_size(f.get('size'))}, "
+        console.print(f"[bold]{escape(str(f.get('path')))}[/bold]  {format_size(f.get('size'))}, "
                       f"{escape(str(fmt))}{escape(extra)}, {escape(str(f.get('kind')))}")
         tensors = f.get("tensors") or []
         params = f.get("parameters")
@@ -96,7 +86,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
                     table.add_column(i18n.tr(col), justify="right")
             for t in tensors[:MAX_ROWS]:
                 row = [escape(t["name"] or "<root>"), escape(str(t["shape"])), t["dtype"],
-                       _size(t.get("nbytes"))]
+                       format_size(t.get("nbytes"))]
                 if stats:
                     row += [_num(t.get(k)) for k in ("nan", "inf", "min", "max", "mean")]
                 table.add_row(*row)
@@ -105,7 +95,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
                 console.print(f"  ... {len(tensors) - MAX_ROWS} more (--json lists them all)")
             totals = f.get("totals") or {}
             line = (f"  total: {totals.get('tensors')} tensor(s), {totals.get('elements')} "
-                    f"elements, {_size(totals.get('nbytes'))}")
+                    f"elements, {format_size(totals.get('nbytes'))}")
             if "nan" in totals:
                 line += f", {totals['nan']} NaN, {totals['inf']} Inf"
             console.print(line)

@@ -14,7 +14,8 @@ from typing import Any
 from .. import codes
 from ..checks import facts as F
 from ..i18n import tr
-from ..model import Unavailable, decode
+from ..model import Finding, Unavailable, decode, status_of
+from ..sizes import format_size
 
 MARK = {"ok": "✅", "info": "✅", "warn": "⚠️", "error": "❌", "skipped": "➖"}
 SEVERITY_MARK = {"error": "❌ ERROR", "warn": "⚠️ WARN", "info": "ℹ️ INFO"}
@@ -118,7 +119,7 @@ def environment_rows(facts: dict) -> list[tuple[str, str]]:
         groups: dict[str, int] = {}
         for g in gpus:
             mem = F.get(g, "memory", "total")
-            label = f"{g.get('name')} (cc {g.get('compute_capability')}, {F.gib(mem) if mem else '?'})"
+            label = f"{g.get('name')} (cc {g.get('compute_capability')}, {format_size(mem) if mem else '?'})"
             groups[label] = groups.get(label, 0) + 1
         rows.append(("GPUs", "; ".join(f"{n}× {label}" for label, n in groups.items())))
     else:
@@ -131,13 +132,13 @@ def environment_rows(facts: dict) -> list[tuple[str, str]]:
                         f" usable CPUs" + (f" ({'/'.join(flags)})" if flags else "")))
     mem = host.get("memory") or {}
     if mem.get("total"):
-        text = f"{F.gib(mem.get('available'))} available of {F.gib(mem['total'])}"
+        text = f"{format_size(mem.get('available'))} available of {format_size(mem['total'])}"
         if mem.get("cgroup_limit"):
-            text += f" (container limit {F.gib(mem['cgroup_limit'])})"
+            text += f" (container limit {format_size(mem['cgroup_limit'])})"
         rows.append(("Memory", text))
     shm = host.get("shm")
     if isinstance(shm, dict) and shm.get("total"):
-        rows.append(("/dev/shm", f"{F.gib(shm.get('free'))} free of {F.gib(shm['total'])}"))
+        rows.append(("/dev/shm", f"{format_size(shm.get('free'))} free of {format_size(shm['total'])}"))
     return rows
 
 
@@ -159,8 +160,7 @@ def render(document: dict) -> str:
     mode = document.get("mode")
     add(f"### paddledoctor {document.get('doctor_version', '')} report")
     add("")
-    worst = "error" if document.get("exit_code") else (
-        "warn" if any(f.get("severity") == "warn" for f in document.get("findings") or []) else "ok")
+    worst = status_of(Finding.from_json(f) for f in document.get("findings") or [])
     add(f"**{MARK[worst]} {text(tr(document.get('verdict', '')))}**")
     add("")
     notes = []

@@ -243,7 +243,7 @@ def test_gpu_held_by_another_process():
     _, doc = quick(nvml_machine(gpus=[gpu(), busy]))
     pd306 = the(doc, "PD306")
     assert pd306["severity"] == "warn"
-    assert "PID 4242" in pd306["title"] and "48.0 GiB" in pd306["title"]
+    assert "PID 4242" in pd306["title"] and "48 GiB" in pd306["title"]
     assert pd306["evidence"]["gpu"] == 1
     assert pd306["evidence"]["used_by_others"] == 48 << 30
 

@@ -37,7 +37,7 @@ def test_without_posix_fadvise_the_disk_limit_is_measured_and_the_read_said_to_b
         tmp_path, no_fadvise_env):
     work = tmp_path / "work"
     work.mkdir()
-    result = isolate.run("bench_disk.py", [json.dumps({"dir": str(work), "bytes": 4 << 20})],
+    result = isolate.run(str(runner.CHILDREN / "bench_disk.py"), [json.dumps({"dir": str(work), "bytes": 4 << 20})],
                          timeout=60, env=no_fadvise_env)
 
     assert result.failure() is None, result.stderr
@@ -51,7 +51,7 @@ def test_without_posix_fadvise_the_disk_limit_is_measured_and_the_read_said_to_b
 def test_with_posix_fadvise_the_read_is_cold(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    result = isolate.run("bench_disk.py", [json.dumps({"dir": str(work), "bytes": 4 << 20})],
+    result = isolate.run(str(runner.CHILDREN / "bench_disk.py"), [json.dumps({"dir": str(work), "bytes": 4 << 20})],
                          timeout=60)
     disk = next(e["value"] for e in result.events if e.get("event") == "result")
     if disk["fs_type"] in ("tmpfs", "ramfs"):

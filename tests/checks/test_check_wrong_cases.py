@@ -102,7 +102,7 @@ def test_a_containers_memory_limit_is_read_and_judged(this_machine, monkeypatch,
     if memory["available"] < 2 * limit:
         pytest.skip("this host has less than 2 GiB available: the limit would not be what binds")
     found = judged(facts)
-    assert "PD403" in found and "container limit 1.0 GiB" in found["PD403"].title
+    assert "PD403" in found and "container limit 1 GiB" in found["PD403"].title
 
 
 @pytest.mark.parametrize("text", ["max\n", "9223372036854771712\n"])

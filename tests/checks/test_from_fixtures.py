@@ -83,7 +83,7 @@ EXPECTED = {
     "op_hang_gpu": dict(codes={"PD502": "error", "PD306": "warn"}, exit=1, text={
         "PD502": dict(title=["gpu:1", "hung", "60 s"]),
         # Another job (PID 48213) holds GPU 1; the doctor's own child (PID 2102) is not blamed.
-        "PD306": dict(title=["GPU 1", "PID 48213 (python3)", "76.0 GiB"], not_title=["2102"],
+        "PD306": dict(title=["GPU 1", "PID 48213 (python3)", "76 GiB"], not_title=["2102"],
                       commands=["nvidia-smi -i 1"])}),
     "import_sigill": dict(codes={"PD104": "error", "PD401": "error"}, exit=1, text={
         "PD104": dict(title=["SIGILL"], fix=["PD401"], evidence={"signal": "SIGILL", "outcome": "signal"},

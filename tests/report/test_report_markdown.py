@@ -156,3 +156,21 @@ def test_a_paddle_that_crashes_on_import_still_gets_a_report(tmp_path):
     rows = {r[0]: r[1] for r in html.tables[0][1:]}
     assert rows["import paddle"].startswith("failed")
     assert "PD104" in proc.stdout
+
+
+def test_the_markdown_mark_is_the_verdicts_own_status():
+    """One verdict: the Markdown's mark comes from the findings that count, as the verdict line and
+    the terminal's colour do. A warning the config ignores is no warning (it was ⚠️ beside "can
+    train."), and a warning under --strict is still a warning (it was ❌ beside "can train, with 1
+    warning(s).")."""
+    ignored = check(from_file=FIXTURES / "low_disk.json", ignore=["PD404"])
+    assert ignored.status == "ok" and ignored.verdict() == "This machine can train with PaddlePaddle."
+    assert md_render.render(document(ignored)).splitlines()[2].startswith("**✅ ")
+
+    strict = check(from_file=FIXTURES / "low_disk.json", strict=True)
+    assert strict.status == "warn" and strict.exit_code(strict=True) == 1
+    assert md_render.render(document(strict)).splitlines()[2].startswith("**⚠️ ")
+
+    failing = check(from_file=FIXTURES / "op_hang_gpu.json")
+    assert failing.status == "error"
+    assert md_render.render(document(failing)).splitlines()[2].startswith("**❌ ")

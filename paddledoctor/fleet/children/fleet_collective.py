@@ -9,7 +9,7 @@ Run as ``python fleet_collective.py FD CONFIG_JSON``; writes JSON lines to file 
 blocking step runs in a worker thread under a deadline; when it passes, the store (which answers even
 when a collective hangs) says which ranks are behind, that is reported, and the process ends itself
 (``os._exit``): a hung peer never hangs this rank. Standard library, numpy and paddle only; never
-imports paddledoctor.
+imports paddledoctor (its one channel, _channel.py, is a sibling of _start.py).
 """
 
 import hashlib
@@ -21,9 +21,9 @@ import threading
 import time
 import traceback
 
-OUT = os.fdopen(int(sys.argv[1]), "w", buffering=1)
+from _channel import OUT, T0, emit_timed as emit, error_text  # _start.py puts its folder on sys.path
+
 CFG = json.loads(sys.argv[2])
-T0 = time.monotonic()
 RANK = int(CFG["rank"])
 WORLD = int(CFG["world_size"])
 PREFIX = "paddledoctor/fleet/"
@@ -31,21 +31,6 @@ PREFIX = "paddledoctor/fleet/"
 # that rank 0's store serves at most ~2,000 reads/s however large the job.
 POLL_S = 0.05 * max(1.0, WORLD / 100)
 MEASURED = {}  # what this rank measured, added to its report before the reports are gathered
-
-
-def emit(event, **data):
-    data["event"] = event
-    data["t"] = round(time.monotonic() - T0, 3)
-    OUT.write(json.dumps(data, default=str) + "\n")
-
-
-def error_text(exc):
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    head = f"{type(exc).__name__}: "
-    for line in lines:
-        if "Error" in line or "error" in line or "timeout" in line.lower():
-            return head + line[:400]
-    return head + (lines[-1][:400] if lines else "")
 
 
 def finish(code=0):

@@ -12,6 +12,8 @@ as ``python SCRIPT FD ARGS...`` would run it):
 - CHANNEL, where its events go, becomes a plain file descriptor: on POSIX it is one already (passed
   with ``pass_fds``, or inherited); on Windows it is ``h<HANDLE>``, an inherited handle. Either way
   it is made non-inheritable here, so that nothing the script starts holds the channel open.
+- This folder comes right after the script's own on sys.path, so that a child in any feature's
+  ``children/`` folder imports the one channel module (``from _channel import emit, error_text``).
 
 Standard library only; never imports paddledoctor.
 """
@@ -92,6 +94,9 @@ def main():
         sys.exit(2)
     sys.argv = [script, str(fd), *sys.argv[5:]]
     sys.path[0] = os.path.dirname(os.path.abspath(script))  # as `python SCRIPT` has it
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here != sys.path[0]:
+        sys.path.insert(1, here)  # the one channel module, _channel.py, for a child in any folder
     import runpy
     runpy.run_path(script, run_name="__main__")
 

@@ -7,11 +7,11 @@ network disk a read may take long: the parent's deadline kills it, and the files
 that are kept. It imports only the doctor's ELF and fatbin readers (standard library).
 """
 
-import json
 import os
 import sys
 
-OUT = os.fdopen(int(sys.argv[1]), "w", buffering=1)
+from _channel import emit  # _start.py puts the channel's folder on sys.path
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))))
 
@@ -19,7 +19,6 @@ from paddledoctor.probes.binaries import read_file_facts  # noqa: E402
 
 for path in sys.argv[2:]:
     try:
-        OUT.write(json.dumps({"event": "file", "path": path, "facts": read_file_facts(path)}) + "\n")
+        emit("file", path=path, facts=read_file_facts(path))
     except Exception as exc:  # noqa: BLE001 - one broken file is that file's error, not the probe's
-        OUT.write(json.dumps({"event": "file", "path": path,
-                              "error": f"{type(exc).__name__}: {exc}"}) + "\n")
+        emit("file", path=path, error=f"{type(exc).__name__}: {exc}")

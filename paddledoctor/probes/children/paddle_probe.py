@@ -6,28 +6,12 @@ may crash or hang it writes a "stage" event, so the parent can name the step tha
 Standard library, numpy and paddle only; never imports paddledoctor.
 """
 
-import json
 import os
 import sys
 import time
 import traceback
 
-OUT = os.fdopen(int(sys.argv[1]), "w", buffering=1)
-
-
-def emit(event, **data):
-    data["event"] = event
-    OUT.write(json.dumps(data, default=str) + "\n")
-
-
-def error_text(exc):
-    """The last meaningful line of an exception: Paddle's errors are long C++ dumps."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    head = f"{type(exc).__name__}: "
-    for line in lines:
-        if "Error" in line or "error" in line or "should" in line:
-            return head + line[:500]
-    return head + (lines[-1][:500] if lines else "")
+from _channel import OUT, emit, error_text  # _start.py puts the channel's folder on sys.path
 
 
 def safely(fn, *args):

@@ -32,22 +32,14 @@ import sys
 import time
 import traceback
 
-from bench_io import emit, evict  # this script's folder is first on sys.path
+from _channel import emit, error_text  # _start.py puts the channel's folder on sys.path
+from bench_io import evict  # this script's folder is first on sys.path
 
 ARGS = json.loads(sys.argv[2])
 DIR = ARGS["dir"]
 STEPS = max(2, int(ARGS.get("steps") or 6))
 SEED = int(ARGS.get("seed") or 2024)
 PIECES = ("scheduler", "scaler", "paddle_rng", "numpy_rng", "python_rng")
-
-
-def error_text(exc):
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    head = f"{type(exc).__name__}: "
-    for line in lines:
-        if "Error" in line or "error" in line:
-            return head + line[:400]
-    return head + (lines[-1][:400] if lines else "")
 
 
 class FactoryError(Exception):

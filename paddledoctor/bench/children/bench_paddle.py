@@ -22,22 +22,13 @@ import sys
 import time
 import traceback
 
-from bench_io import OUT, emit, evict  # this script's folder is first on sys.path
+from _channel import OUT, emit, error_text  # _start.py puts the channel's folder on sys.path
+from bench_io import evict  # this script's folder is first on sys.path
 
 ARGS = json.loads(sys.argv[2])
 DIR = ARGS["dir"]
 STEPS = 2  # training steps before the checkpoint: every Adam accumulator is non-trivial
 SAVE_PASSES = 3  # paddle.save of the same state, timed this many times
-
-
-def error_text(exc):
-    """The meaningful line of an exception: Paddle's errors are long C++ dumps."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    head = f"{type(exc).__name__}: "
-    for line in lines:
-        if "Error" in line or "error" in line or "should" in line:
-            return head + line[:400]
-    return head + (lines[-1][:400] if lines else "")
 
 
 _ERRNO_TEXT = {"ENOSPC": ("No space left on device", "os error 28"),

@@ -17,7 +17,8 @@ import os
 import sys
 import time
 
-from bench_io import OUT, emit, evict, no_cache  # this script's folder is first on sys.path
+from _channel import OUT, emit  # _start.py puts the channel's folder on sys.path
+from bench_io import evict, no_cache  # this script's folder is first on sys.path
 
 CHUNK = 8 << 20
 WRITE_PASSES = 2

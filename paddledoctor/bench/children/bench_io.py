@@ -1,24 +1,8 @@
-"""What the children of `paddledoctor bench` share: the event channel to the parent and the
-eviction of a file's own pages from the page cache. Standard library only; imported by path (a
+"""What the children of `paddledoctor bench` share besides the channel (probes/children/_channel.py):
+the eviction of a file's own pages from the page cache. Standard library only; imported by path (a
 child's script folder is first on sys.path when it starts), never imports paddledoctor."""
 
-import json
 import os
-import sys
-
-OUT = os.fdopen(int(sys.argv[1]), "w", buffering=1)
-STAGES = os.environ.get("PADDLEDOCTOR_BENCH_STAGES")  # where the parent's progress bar looks
-
-
-def emit(event, **data):
-    data["event"] = event
-    OUT.write(json.dumps(data, default=str) + "\n")
-    if event == "stage" and STAGES:
-        try:
-            with open(STAGES, "a", encoding="utf-8") as f:
-                f.write(data["name"] + "\n")
-        except OSError:
-            pass  # a full disk: the progress bar is the least of it
 
 
 def evict(path):
