@@ -313,7 +313,8 @@ def run() -> None:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         from .i18n import tr
-        exc.message = tr(exc.message)
+        from .render.safe import terminal
+        exc.message = terminal(tr(exc.message))  # it may quote a file name
         exc.show()
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
@@ -327,7 +328,8 @@ def run() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001
-        click.echo(f"paddledoctor: internal error: {type(exc).__name__}: {exc} "
+        from .render.safe import terminal
+        click.echo(f"paddledoctor: internal error: {type(exc).__name__}: {terminal(exc)} "
                    "(please report it with `paddledoctor check --json`)", err=True)
         sys.exit(EXIT_DOCTOR_FAILED)
 

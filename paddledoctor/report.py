@@ -9,11 +9,10 @@ be; the Markdown form embeds that document, so ``check --from report.md`` re-dia
 
 from __future__ import annotations
 
-import json
 import os
 
 from .model import Report
-from .render import markdown
+from .render import markdown, safe
 from .redaction import NOT_REDACTED, Redactor, redact
 
 FORMATS = ("markdown", "json")
@@ -33,7 +32,7 @@ def render(report: Report, fmt: str = "markdown", redacted: bool = True,
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     doc = document(report, redacted, redactor)
     if fmt == "json":
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return safe.dumps(doc, indent=2) + "\n"
     return markdown.render(doc)
 
 

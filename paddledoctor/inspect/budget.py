@@ -17,6 +17,7 @@ MEMORY = 512 << 20            # growth of the resident memory while reading one 
 STATS_READS = 2               # --stats reads at most this many times the file's size
 MAX_DIMS = 64                 # numpy's NPY_MAXDIMS (numpy 2); a tensor with more dims is refused
 MAX_NBYTES = 1 << 62          # no tensor claims more bytes (a file cannot hold 2**62 bytes)
+MAX_ALIASES = 64              # names of one array (paddle.load makes a tensor of each name)
 CHECK_EVERY = 4096            # ticks between two looks at the clock and the memory
 
 

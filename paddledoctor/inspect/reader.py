@@ -310,6 +310,7 @@ def _describe(reading: FileReading, top: Any, cost: budget.Budget) -> None:
         if isinstance(table, dict):
             facts["name_table"] = {_name(k): _name(v) for k, v in table.items()}
     seen: set[int] = set()
+    aliases: dict[int, int] = {}
     todo: list[tuple[str, Any, int]] = [("", top, 0)]
     values_total = 0
     while todo:
@@ -325,8 +326,10 @@ def _describe(reading: FileReading, top: Any, cost: budget.Budget) -> None:
         if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) \
                 and isinstance(value[1], safepickle.ArrayRecord):
             # a Tensor saved by paddle.save: (tuple, ((name, ndarray),)), see reduce_varbase
+            _count_alias(aliases, value[1])
             _tensor(reading, path or value[0], value[1], param_name=value[0])
         elif isinstance(value, safepickle.ArrayRecord):
+            _count_alias(aliases, value)
             _tensor(reading, path, value)
         elif isinstance(value, dict):
             items = list(value.items())
@@ -349,6 +352,16 @@ def _describe(reading: FileReading, top: Any, cost: budget.Budget) -> None:
     elif facts["kind"] == "optimizer":
         facts["accumulators"] = [t["name"] for t in facts["tensors"]
                                  if "/" not in t["name"] and ACCUMULATOR.search(t["name"])]
+
+
+def _count_alias(aliases: dict[int, int], record: safepickle.ArrayRecord) -> None:
+    """One array under many names (memo references cost 2 bytes each) multiplies what a listing,
+    --stats and paddle.load (a tensor per name) spend: past MAX_ALIASES names it is refused.
+    A real state dict names an array once, a tied weight twice."""
+    n = aliases[id(record)] = aliases.get(id(record), 0) + 1
+    if n > budget.MAX_ALIASES:
+        raise budget.OverBudget(f"one array is named more than {budget.MAX_ALIASES} times (the "
+                                "same data listed again and again)")
 
 
 def _type_name(value: Any) -> str:
@@ -423,17 +436,23 @@ def _merge_slices(reading: FileReading, top: dict) -> None:
     for key, entry in info.items():
         slices = entry.get("slices") if isinstance(entry, dict) else None
         shape = entry.get("OriginShape") if isinstance(entry, dict) else None
-        if not isinstance(slices, list) or not isinstance(shape, (list, tuple)) or \
+        if not isinstance(slices, list) or not all(isinstance(s, str) for s in slices) or \
+                not isinstance(shape, (list, tuple)) or \
                 not all(isinstance(d, int) and d >= 0 for d in shape):
             _problem(facts, "corrupt", f"{UNPACK_INFO}[{_name(key)}] is not understood")
             continue
         parts = [top.get(s) for s in slices]
         if not parts or not all(isinstance(p, safepickle.ArrayRecord) and p.built for p in parts):
-            _problem(facts, "corrupt", f"{_name(key)}: slices {slices} are missing")
+            _problem(facts, "corrupt", f"{_name(key)}: slices {safepickle._short(slices)} are missing")
+            continue
+        if len({id(p) for p in parts}) != len(parts):  # paddle.save writes each slice once
+            _problem(facts, "corrupt", f"{_name(key)}: its {len(slices)} slices name the same "
+                                       "array more than once")
             continue
         codes_ = {p.dtype.code for p in parts}
         if len(codes_) != 1 or sum(p.numel for p in parts) != budget.checked_numel(shape):
-            _problem(facts, "corrupt", f"{_name(key)}: its slices do not add up to shape {list(shape)}")
+            _problem(facts, "corrupt", f"{_name(key)}: its slices do not add up to shape "
+                                       f"{safepickle._short(list(shape))}")
             continue
         merged = safepickle.ArrayRecord(shape=tuple(shape), dtype=parts[0].dtype, built=True)
         segments = []

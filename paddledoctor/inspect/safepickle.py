@@ -1098,6 +1098,9 @@ class _Global:
     name: str
 
 
+_EVAL_GLOBAL = _Global(*_EVAL)
+
+
 @dataclass
 class Scan:
     """What ``pickle.load(file)`` (CPython's C unpickler, as paddle.load calls it) would walk:
@@ -1193,8 +1196,18 @@ class _Scanner:
             raise _Stop("a global's name is not UTF-8") from None
 
     def call(self, fn: Any) -> None:
-        if fn == _Global(*_EVAL):
+        if fn == _EVAL_GLOBAL:
             self.out.eval_calls += 1
+
+    def as_data(self, values) -> None:
+        """``values`` consumed as data (an item, a key, an argument, a state). builtins.eval is
+        allowlisted only as the function of a call: stored in an object's state it is called by
+        the C unpickler's own lookups (BUILD calls an instance's ``__setstate__``, APPEND its
+        ``append``, APPENDS ``extend``, ADDITEMS ``add``), and an OrderedDict takes instance
+        attributes, so a state ``{"__setstate__": eval}`` runs any text. Refused."""
+        if any(type(v) is _Global and v == _EVAL_GLOBAL for v in values):
+            raise Refused("builtins", "eval", None, why="builtins.eval stored as data, where "
+                          "the unpickler's BUILD/APPEND/ADDITEMS would call it with any text")
 
     def step(self, op, at: int) -> bool:
         """One opcode; True at a STOP that returns a value."""
@@ -1210,7 +1223,7 @@ class _Scanner:
             g = self.global_(*self.text_pair(), at)
             if name == "INST":
                 self.call(g)
-                self.pop_mark()
+                self.as_data(self.pop_mark())
                 value = _UNKNOWN
             else:
                 value = g
@@ -1325,9 +1338,10 @@ class _Scanner:
                 items = self.pop_mark()
                 if not items:
                     raise _Stop("OBJ without a class")
+                self.as_data(items[1:])
                 self.call(items[0])
             else:
-                self.pop()
+                self.as_data([self.pop()])
                 self.call(self.pop())
             self.push(_UNKNOWN)
         elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
@@ -1337,9 +1351,8 @@ class _Scanner:
                           why="persistent ids are resolved by the reader's code")
         else:
             if op.mark:
-                self.pop_mark()
-            for _ in range(op.before):
-                self.pop()
+                self.as_data(self.pop_mark())
+            self.as_data([self.pop() for _ in range(op.before)])
             for kind in op.after:
                 self.push(value if kind == "s" else _UNKNOWN if kind == "a" else _NONSTR)
         return False

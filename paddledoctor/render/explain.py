@@ -14,7 +14,7 @@ STATUS = {"present": ("still on this machine", "bold red"),
 
 def render(explanation, source: str, file: TextIO | None = None) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from .safe import markup as escape  # control characters too, not only markup
 
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     items = explanation.items

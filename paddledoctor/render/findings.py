@@ -7,6 +7,7 @@ import json
 
 from ..i18n import label, tr
 from ..model import Finding, Severity, encode
+from .safe import markup, terminal
 
 SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARN: "yellow", Severity.INFO: "cyan"}
 
@@ -14,24 +15,24 @@ SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARN: "yellow", Severity.INFO:
 def finding_lines(f: Finding, evidence: bool = True, indent: str = "") -> list[str]:
     """A finding as plain text lines (for logs, exceptions and XML, where there is no terminal):
     the same layout as :func:`print_finding`."""
-    lines = [f"{indent}{f.severity.value.upper()} {f.code} {f.title}"]
+    lines = [f"{indent}{f.severity.value.upper()} {f.code} {terminal(f.title)}"]
     if evidence:
         for key, value in f.evidence.items():
             if value not in (None, "", [], {}):
-                lines.append(f"{indent}    {key}: {value}")
+                lines.append(f"{indent}    {terminal(key)}: {terminal(value)}")
     if f.fix and f.fix.text:
-        lines.append(f"{indent}    fix: {f.fix.text}")
+        lines.append(f"{indent}    fix: {terminal(f.fix.text)}")
     for cmd in (f.fix.commands if f.fix else []):
-        lines.append(f"{indent}      $ {cmd}")
+        lines.append(f"{indent}      $ {terminal(cmd)}")
     lines.append(f"{indent}    more: paddledoctor explain {f.code}")
     return lines
 
 
 def print_finding(console, f: Finding, verbose: bool = False) -> None:
-    from rich.markup import escape
-
+    """A finding at a terminal; its title and evidence may quote a file (a tensor name, a
+    global, a path), so every text goes through :func:`markup`."""
     style = SEV_STYLE[f.severity]
-    console.print(f"[{style}]{severity_word(f.severity)} {f.code}[/{style}] {escape(tr(f.title))}")
+    console.print(f"[{style}]{severity_word(f.severity)} {f.code}[/{style}] {markup(tr(f.title))}")
     if f.severity is Severity.INFO and not f.fix and not verbose:
         return
     for key, value in f.evidence.items():
@@ -41,13 +42,13 @@ def print_finding(console, f: Finding, verbose: bool = False) -> None:
             value = ", ".join(map(str, value))
         elif isinstance(value, (dict, list)):
             value = json.dumps(encode(value), separators=(", ", ": "))
-        console.print(f"    [dim]{escape(label(str(key)))}{tr(':')}[/dim]{_space()}{escape(tr(str(value)))}")
+        console.print(f"    [dim]{markup(label(str(key)))}{tr(':')}[/dim]{_space()}{markup(tr(str(value)))}")
     if f.fix and (f.fix.commands or f.fix.text):
         if f.fix.text:
-            console.print(f"    [bold]{tr('fix:')}[/bold]{_space()}{escape(tr(f.fix.text))}")
+            console.print(f"    [bold]{tr('fix:')}[/bold]{_space()}{markup(tr(f.fix.text))}")
         for cmd in f.fix.commands:  # commands are never translated
-            console.print(f"      [bold cyan]$ {escape(cmd)}[/bold cyan]")
-    console.print(f"    [dim]{escape(tr(f'more: paddledoctor explain {f.code}'))}[/dim]")
+            console.print(f"      [bold cyan]$ {markup(cmd)}[/bold cyan]")
+    console.print(f"    [dim]{markup(tr(f'more: paddledoctor explain {f.code}'))}[/dim]")
 
 
 def _space() -> str:
@@ -61,17 +62,13 @@ def severity_word(severity: Severity) -> str:
 
 
 def print_verdict(console, report) -> None:
-    from rich.markup import escape
-
     style = {"error": "bold red", "warn": "yellow", "ok": "bold green"}[report.status]
-    console.print(f"[{style}]{escape(tr(report.verdict()))}[/{style}]")
+    console.print(f"[{style}]{markup(tr(report.verdict()))}[/{style}]")
 
 
 def print_findings_and_verdict(console, report, verbose: bool = False) -> None:
     """How every report ends: its findings, then the one-line verdict. Findings the config file
     ignores get one line naming them (their details stay in --json)."""
-    from rich.markup import escape
-
     shown = [f for f in report.findings if not getattr(f, "ignored", False)]
     ignored = [f for f in report.findings if getattr(f, "ignored", False)]
     if shown:
@@ -81,6 +78,6 @@ def print_findings_and_verdict(console, report, verbose: bool = False) -> None:
     if ignored:
         console.print()
         listed = ", ".join(f"{f.code} ({f.severity.value})" for f in ignored)
-        console.print(f"[dim]{escape(tr(f'ignored by the config file: {listed}'))}[/dim]")
+        console.print(f"[dim]{markup(tr(f'ignored by the config file: {listed}'))}[/dim]")
     console.print()
     print_verdict(console, report)

@@ -11,6 +11,7 @@ from .. import i18n
 from ..model import Report
 from ..sizes import format_size
 from .findings import print_findings_and_verdict
+from .safe import markup
 
 MAX_ROWS = 500
 MAX_VALUES = 20
@@ -24,7 +25,7 @@ def _num(x) -> str:
     return str(x)
 
 
-def _render_folders(console, report: Report, escape) -> set:
+def _render_folders(console, report: Report) -> set:
     """A training folder: one line per checkpoint, newest last, with why it cannot be resumed
     from. Returns the paths of the files shown this way (their tensors are in --json)."""
     from ..checks.checkpoint import LAYOUT_TITLES, _judged
@@ -34,8 +35,8 @@ def _render_folders(console, report: Report, escape) -> set:
         judged = _judged(folder, report.facts)
         console.print()
         layouts = ", ".join(LAYOUT_TITLES.get(x, x) for x in folder.get("layouts") or []) or "no known layout"
-        console.print(f"[bold]{escape(str(folder.get('path')))}[/bold]: {len(judged)} checkpoint(s), "
-                      f"{escape(layouts)} (oldest first)")
+        console.print(f"[bold]{markup(str(folder.get('path')))}[/bold]: {len(judged)} checkpoint(s), "
+                      f"{markup(layouts)} (oldest first)")
         for unit, faults in judged:
             for paths in unit["files"].values():
                 members.update(paths)
@@ -43,16 +44,15 @@ def _render_folders(console, report: Report, escape) -> set:
             files = sum(len(p) for p in unit["files"].values())
             text = "complete, readable, consistent" if not faults else "; ".join(faults[:3]) + (
                 f" (+{len(faults) - 3} more)" if len(faults) > 3 else "")
-            console.print(f"  {mark} {escape(str(unit['name']))}  [dim]{files} file(s)[/dim]  {escape(text)}")
+            console.print(f"  {mark} {markup(str(unit['name']))}  [dim]{files} file(s)[/dim]  {markup(text)}")
         if folder.get("truncated"):
-            console.print(f"  [yellow]{escape(folder['truncated'])}[/yellow]")
+            console.print(f"  [yellow]{markup(folder['truncated'])}[/yellow]")
         if judged:
             console.print("  [dim]each file's tensors: paddledoctor inspect --json[/dim]")
     return members
 
 
 def render(report: Report, file: TextIO | None = None) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from ..inspect.reader import FORMAT_TITLES
@@ -61,7 +61,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
     inspected = report.facts.get("inspect") or {}
     console.print(f"[bold]paddledoctor {report.doctor_version}[/bold] inspect "
                   "(read without importing paddle or running the file's code)")
-    members = _render_folders(console, report, escape)
+    members = _render_folders(console, report)  # every text from a file goes through markup()
     for f in inspected.get("files") or []:
         if f.get("path") in members:
             continue
@@ -72,8 +72,8 @@ def render(report: Report, file: TextIO | None = None) -> None:
             extra = f", pickle protocol {f['pickle']['protocol']}"
         if f.get("names_from"):
             extra += f", names from {f['names_from']}"
-        console.print(f"[bold]{escape(str(f.get('path')))}[/bold]  {format_size(f.get('size'))}, "
-                      f"{escape(str(fmt))}{escape(extra)}, {escape(str(f.get('kind')))}")
+        console.print(f"[bold]{markup(str(f.get('path')))}[/bold]  {format_size(f.get('size'))}, "
+                      f"{markup(str(fmt))}{markup(extra)}, {markup(str(f.get('kind')))}")
         tensors = f.get("tensors") or []
         params = f.get("parameters")
         if tensors:
@@ -85,7 +85,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
                 for col in ("nan", "inf", "min", "max", "mean"):
                     table.add_column(i18n.tr(col), justify="right")
             for t in tensors[:MAX_ROWS]:
-                row = [escape(t["name"] or "<root>"), escape(str(t["shape"])), t["dtype"],
+                row = [markup(t["name"] or "<root>"), markup(str(t["shape"])), markup(t["dtype"]),
                        format_size(t.get("nbytes"))]
                 if stats:
                     row += [_num(t.get(k)) for k in ("nan", "inf", "min", "max", "mean")]
@@ -104,30 +104,30 @@ def render(report: Report, file: TextIO | None = None) -> None:
             for col in ("parameter", "shape", "dtype"):
                 table.add_column(col)
             for p in params[:MAX_ROWS]:
-                table.add_row(escape(p["name"]), escape(str(p["shape"])), p["dtype"])
+                table.add_row(markup(p["name"]), markup(str(p["shape"])), markup(p["dtype"]))
             console.print(table)
             where = f.get("values_in")
             console.print(f"  {len(params)} parameter(s) declared (their values are in "
-                          + (escape(", ".join(where)) if where else
+                          + (markup(", ".join(where)) if where else
                              "the .pdiparams of save_inference_model, or the .pdparams and .pdopt "
                              "of paddle.static.save") + ")")
         values = f.get("values") or []
         for v in values[:MAX_VALUES]:
-            console.print(f"  [dim]{escape(v['name'] or '<root>')}:[/dim] "
-                          f"{escape(repr(v['value']))} ({v['type']})")
+            console.print(f"  [dim]{markup(v['name'] or '<root>')}:[/dim] "
+                          f"{markup(repr(v['value']))} ({markup(v['type'])})")
         if len(values) > MAX_VALUES:
             console.print(f"  ... {len(values) - MAX_VALUES} more value(s) (--json lists them all)")
         for o in f.get("opaque") or []:
-            console.print(f"  [dim]{escape(o['name'] or '<root>')}:[/dim] {escape(o['type'])} "
+            console.print(f"  [dim]{markup(o['name'] or '<root>')}:[/dim] {markup(o['type'])} "
                           "(opaque record, not read)")
     d = inspected.get("diff")
     if d and not d.get("skipped"):
         console.print()
-        console.print(f"[bold]diff[/bold] {escape(d['a'])} vs {escape(d['b'])}: "
+        console.print(f"[bold]diff[/bold] {markup(d['a'])} vs {markup(d['b'])}: "
                       f"{d['compared']} tensor(s) compared, max abs diff "
                       f"{_num(d.get('max_abs_diff'))}")
         for t in d.get("tensors") or []:
             if t.get("max_abs_diff") or t.get("nonfinite_mismatch") or t.get("identical_bytes") is False:
-                console.print(f"  {escape(t['name'])}: max abs diff {_num(t.get('max_abs_diff'))}, "
+                console.print(f"  {markup(t['name'])}: max abs diff {_num(t.get('max_abs_diff'))}, "
                               f"{t.get('differing', '?')} element(s) differ")
     print_findings_and_verdict(console, report)

@@ -8,10 +8,10 @@ collapsed ``<details>`` block that ``paddledoctor check --from`` reads back.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import codes
+from . import safe
 from ..checks import facts as F
 from ..i18n import tr
 from ..model import Finding, Unavailable, decode, status_of
@@ -24,14 +24,13 @@ NOT_KNOWN = "—"
 
 def text(value: Any) -> str:
     """Plain text that Markdown shows as written: no HTML (a `<host>` placeholder would otherwise
-    vanish as an unknown tag), one line."""
-    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r", " ").replace("\n", " "))
+    vanish as an unknown tag), no link or code span, no control character, one line."""
+    return safe.markdown(value)
 
 
 def cell(value: Any) -> str:
     """Text that is safe inside a Markdown table cell: one line, pipes escaped."""
-    return text(NOT_KNOWN if value in (None, "", [], {}) else value).replace("|", "\\|")
+    return text(NOT_KNOWN if value in (None, "", [], {}) else value)
 
 
 def _unavailable(facts: dict, *path) -> str:
@@ -208,7 +207,7 @@ def render(document: dict) -> str:
             add("")
             add("    ```sh")
             for cmd in fix["commands"]:
-                add(f"    {cmd}")
+                add(f"    {safe.terminal(cmd)}")
             add("    ```")
             add("")
         add(f"  - More: `paddledoctor explain {f.get('code')}`")
@@ -233,7 +232,7 @@ def render(document: dict) -> str:
     add("```json")
     # Backticks occur only inside JSON strings; as \u0060 they cannot close the fence and decode
     # to the same document.
-    add(json.dumps(document, indent=1, ensure_ascii=False).replace("`", "\\u0060"))
+    add(safe.dumps(document, indent=1).replace("`", "\\u0060"))
     add("```")
     add("")
     add("</details>")

@@ -18,7 +18,7 @@ MARK = {"ok": ("✓", "green"), "info": ("✓", "green"), "warn": ("!", "yellow"
 
 def render(report: Report, file: TextIO | None = None, verbose: bool = False) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from .safe import markup as escape  # control characters too, not only markup
 
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     title = {"quick": tr(" (quick: static checks only)"),

