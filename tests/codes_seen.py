@@ -364,7 +364,7 @@ class Plugin:
     def pytest_sessionfinish(self, session, exitstatus):
         table = table_codes()
         record = {"real": RECORDER.real, "hand_made": RECORDER.hand_made}
-        if self.config.cache is not None:
+        if getattr(self.config, "cache", None) is not None:
             self.config.cache.set(CACHE_KEY, record)
         why_not = self.whole_suite(session)
         if why_not or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR):
@@ -398,7 +398,8 @@ class Plugin:
 
 def report_from_cache(config) -> None:
     """``pytest --codes-seen``: the last session's record against the table, then exit."""
-    record = config.cache.get(CACHE_KEY, None) if config.cache is not None else None
+    cache = getattr(config, "cache", None)
+    record = cache.get(CACHE_KEY, None) if cache is not None else None
     if record is None:
         print("no record yet: run the suite first")
         return
