@@ -1,4 +1,4 @@
-"""Carries the finding-code pages (docs/codes/*.md) into the wheel as paddledoctor/_pages, so that
+"""Carries the finding-code pages (docs/codes/*.md, docs/codes/zh/*.md) into the wheel as paddledoctor/_pages, so that
 `paddledoctor explain PDnnn` works from an installed wheel, not only from a source checkout."""
 
 import shutil
@@ -17,6 +17,9 @@ class BuildPyWithPages(build_py):
             target.mkdir(parents=True, exist_ok=True)
             for page in source.glob("PD*.md"):
                 shutil.copyfile(page, target / page.name)
+            for page in source.glob("*/PD*.md"):  # a language's pages: docs/codes/zh/PD101.md
+                (target / page.parent.name).mkdir(exist_ok=True)
+                shutil.copyfile(page, target / page.parent.name / page.name)
 
 
 setup(cmdclass={"build_py": BuildPyWithPages})

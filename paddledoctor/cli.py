@@ -22,8 +22,20 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+def _lang_option(ctx, param, value) -> None:
+    """``--lang`` before the command (``paddledoctor --lang zh check``); run() takes it from
+    anywhere on the line before click parses it."""
+    if value:
+        from .i18n import set_language
+        set_language(value)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paddledoctor")
+@click.option("--lang", type=click.Choice(["en", "zh"]), expose_value=False, is_eager=True,
+              callback=_lang_option, help="Language of the output: en or zh (by default "
+                                          "PADDLEDOCTOR_LANG, then LC_ALL/LC_MESSAGES/LANG). "
+                                          "--json stays English.")
 def main() -> None:
     """Can this machine train with PaddlePaddle? If not: why, and the command that fixes it."""
 
@@ -61,9 +73,12 @@ def main() -> None:
 @click.option("--only", multiple=True, metavar="AREA|CODE",
               help="Only these areas (host, paddle, gpu, cuda, ...) or codes; repeat or use commas.")
 @click.option("--skip", multiple=True, metavar="AREA|CODE", help="Leave out these areas or codes.")
+@click.option("--redact", "redact_identity", is_flag=True,
+              help="With --json: also remove host, user, home, working directory, IP addresses and "
+                   "GPU UUIDs, as `report` does (secrets are always removed).")
 def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus, bench,
                   min_free_gpu_mem, min_free_disk, checkpoint_dir, config_file, junit_file,
-                  verbose, quiet, only, skip) -> None:
+                  verbose, quiet, only, skip, redact_identity) -> None:
     """Diagnose this machine (or a recorded report)."""
     import time
 
@@ -99,11 +114,21 @@ def check_command(quick, as_json, from_file, strict, timeout, require, min_gpus,
         except OSError as exc:
             raise BadInput(f"--junit {junit_file}: {exc.strerror or exc}") from None
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        from .redaction import Redactor, redact
+        click.echo(json.dumps(redact(_with_translations(report.to_json()),
+                                     Redactor.for_this_machine(redact_identity)), indent=2))
     elif not (quiet and report.exit_code(strict) == 0):  # -q: silent on success
         from .render import terminal
         terminal.render(report, verbose=verbose)
     sys.exit(report.exit_code(strict))
+
+
+def _with_translations(doc: dict) -> dict:
+    """--json stays English; in another language its texts come under "translations"."""
+    from .i18n import translations
+
+    extra = translations(doc)
+    return doc if extra is None else {**doc, "translations": extra}
 
 
 def _given(ctx: click.Context) -> set:
@@ -120,7 +145,8 @@ def _given(ctx: click.Context) -> set:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               metavar="FILE", help="Write the report to FILE instead of standard output.")
 @click.option("--no-redact", "no_redact", is_flag=True,
-              help="Keep host name, user, home, GPU UUIDs and secret-looking values (not for posting).")
+              help="Keep host name, user, home, working directory, IP addresses, GPU UUIDs and "
+                   "secrets (not for posting).")
 @click.option("--bench", is_flag=True, help="Add a short (64 MiB) checkpoint save/load round trip.")
 @click.option("--quick", is_flag=True, help="Static checks only: never import paddle.")
 @click.option("--timeout", type=click.FloatRange(min=1, max=3600), default=60.0, show_default=True,
@@ -196,7 +222,8 @@ def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, t
         code = target.upper()
         if code not in codes.CODES:
             raise BadInput(f"unknown code {code}; `paddledoctor explain` takes a code such as PD101")
-        click.echo(pages.page(code))
+        from .i18n import language
+        click.echo(pages.page(code, language()))
         return
 
     from .explain import explain_log, read_log
@@ -218,7 +245,8 @@ def explain_command(target: str, with_check: bool, quick: bool, as_json: bool, t
         source = target
     result = explain_log(text, check=with_check, quick=quick, timeout=timeout)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        from .redaction import scrub
+        click.echo(json.dumps(scrub(result.to_json()), indent=2))
     else:
         from .render import explain as render_explain
         render_explain.render(result, source)
@@ -234,6 +262,38 @@ from .inspect.command import inspect_command  # noqa: E402
 for _command in (bench_command, inspect_command, fleet_command, codes_command, fix_command):
     main.add_command(_command)
 
+from .i18n.cli import TranslatedContext  # noqa: E402
+
+main.context_class = TranslatedContext  # help in the chosen language
+for _command in main.commands.values():
+    _command.context_class = TranslatedContext
+
+
+def _take_lang(argv: list) -> list:
+    """Sets the language from ``--lang X`` / ``--lang=X`` wherever it is on the line (before
+    ``--``), then from the environment; returns the line without it."""
+    from .i18n import LanguageError, choose, set_language
+
+    out, flag, i = [], None, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg == "--lang" or arg.startswith("--lang="):
+            if arg == "--lang" and i + 1 >= len(argv):
+                raise BadInput("--lang needs a value: en or zh")
+            flag = arg.partition("=")[2] if "=" in arg else argv[i + 1]
+            i += 1 if "=" in arg else 2
+            continue
+        out.append(arg)
+        i += 1
+    try:
+        set_language(choose(flag))
+    except LanguageError as exc:
+        raise BadInput(str(exc)) from None
+    return out
+
 
 def run() -> None:
     """Console-script entry. Ctrl-C, SIGTERM and SIGHUP take one clean path (every child's process
@@ -242,11 +302,14 @@ def run() -> None:
     from .stopping import Stopped, guard
 
     try:
+        args = _take_lang(sys.argv[1:])
         with guard():
-            main(standalone_mode=False)
+            main(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        from .i18n import tr
+        exc.message = tr(exc.message)
         exc.show()
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:

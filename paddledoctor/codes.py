@@ -175,6 +175,11 @@ _TABLE = [
     Code("PD812", "checkpoint", W, "An older checkpoint in the folder is incomplete or broken", since="0.2.0"),
     Code("PD813", "checkpoint", I, "The newest checkpoint in the folder that is safe to resume from", since="0.2.0"),
     Code("PD814", "checkpoint", E, "The folder holds no checkpoint in a layout paddledoctor knows", since="0.2.0"),
+    # -- inspect cannot be fooled (#11): PD830-PD839 --
+    Code("PD830", "checkpoint", E, "The file is valid as two formats: paddle.load unpickles it, other readers see another content", since="0.2.0"),
+    Code("PD831", "checkpoint", E, "Reading the file would cost more than inspect's budget: refused", since="0.2.0"),
+    Code("PD832", "checkpoint", E, "A bug of paddledoctor stopped the reading of the file", since="0.2.0"),
+    Code("PD833", "checkpoint", E, "The safetensors library would refuse this file", since="0.2.0"),
     # -- end checkpoint --
     # the ranks of a distributed job together (paddledoctor fleet)
     Code("PD901", "fleet", E, "A collective operation failed, hung or gave a wrong result across ranks"),

@@ -35,9 +35,13 @@ def codes_command(as_json: bool, area: str | None) -> None:
                                 "title": c.title, "since": c.since, "retired": c.retired}
                                for c in rows], indent=2))
         return
+    from .i18n import ljust, tr
+    from .render.findings import severity_word
+
     for c in rows:
-        retired = " (retired)" if c.retired else ""
-        click.echo(f"{c.code}  {c.severity.value:<5}  {c.area:<12}  {c.title}{retired}")
+        retired = tr(" (retired)") if c.retired else ""
+        severity = severity_word(c.severity).lower()  # ERROR/WARN/INFO, as the severity's value
+        click.echo(f"{c.code}  {ljust(severity, 5)}  {c.area:<12}  {tr(c.title)}{retired}")
 
 
 def in_managed_environment() -> str | None:
@@ -98,22 +102,26 @@ def fix_command(assume_yes: bool, force: bool, dry_run: bool, full: bool, timeou
     Only `python -m pip install ...` commands run, in this interpreter's environment; other fixes
     are shown for you to do. Exits like `check` on the re-check."""
     from .doctor import check
+    from .i18n import tr
+
+    def say(line: str) -> None:
+        click.echo(tr(line))
 
     report = check(quick=not full, timeout=timeout)
     commands = pip_commands(report)
     others = [(f.code, c) for f in report.active if f.fix and f.severity.value != "info"
               for c in f.fix.commands if _argv(c) is None]
     if not commands:
-        click.echo("paddledoctor fix: no pip command to run. " + report.verdict())
+        say("paddledoctor fix: no pip command to run. " + report.verdict())
         for code, c in others:
-            click.echo(f"  not run ({code}): {c}")
+            say(f"  not run ({code}): {c}")
         sys.exit(report.exit_code())
-    click.echo(f"paddledoctor fix: {len(commands)} command(s) for this environment "
+    say(f"paddledoctor fix: {len(commands)} command(s) for this environment "
                f"({sys.prefix}):")
     for code, c in commands:
-        click.echo(f"  [{code}] $ {c}")
+        click.echo(f"  [{code}] $ {c}")  # a command: never translated
     for code, c in others:
-        click.echo(f"  not run ({code}): {c}")
+        say(f"  not run ({code}): {c}")
     if dry_run:
         sys.exit(report.exit_code())
     where = in_managed_environment()
@@ -121,17 +129,17 @@ def fix_command(assume_yes: bool, force: bool, dry_run: bool, full: bool, timeou
         raise click.ClickException(
             f"refusing to pip install into {sys.prefix}: it is not a virtual or conda environment "
             "(pip would change the system's Python). Activate one, or pass --force.")
-    if not assume_yes and not click.confirm("Run them?", default=False):
-        click.echo("paddledoctor fix: nothing was run.")
+    if not assume_yes and not click.confirm(tr("Run them?"), default=False):
+        say("paddledoctor fix: nothing was run.")
         sys.exit(report.exit_code())
     for code, c in commands:
-        click.echo(f"$ {c}")
+        click.echo(f"$ {c}")  # a command: never translated
         rc = run_pip(_argv(c))
         if rc != 0:
             raise click.ClickException(f"`{c}` failed (exit {rc}); the remaining commands were not "
                                        "run")
     after = check(quick=not full, timeout=timeout)
     fixed = {f.code for f in report.active} - {f.code for f in after.active}
-    click.echo(f"paddledoctor fix: re-checked. {after.verdict()}"
+    say(f"paddledoctor fix: re-checked. {after.verdict()}"
                + (f" Resolved: {', '.join(sorted(fixed))}." if fixed else ""))
     sys.exit(after.exit_code())

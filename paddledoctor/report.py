@@ -14,7 +14,7 @@ import os
 
 from .model import Report
 from .render import markdown
-from .render.redact import Redactor, redact
+from .redaction import NOT_REDACTED, Redactor, redact
 
 FORMATS = ("markdown", "json")
 
@@ -23,7 +23,7 @@ def document(report: Report, redacted: bool = True, redactor: Redactor | None = 
     doc = report.to_json()
     if redacted:
         return redact(doc, redactor)
-    doc["redaction"] = {"redacted": False, "removed": {}}
+    doc["redaction"] = dict(NOT_REDACTED)
     return doc
 
 

@@ -81,10 +81,23 @@ def test_every_code_has_a_page(code):
 
 
 def test_every_page_is_a_code_in_the_table():
-    names = [p.name for p in PAGES.iterdir()]
+    names = [p.name for p in PAGES.iterdir() if p.name != "zh"]
     assert names, "docs/codes/ is empty"
     strays = [n for n in names if not n.endswith(".md") or n[:-3] not in codes.CODES]
     assert not strays, f"pages without a code in paddledoctor/codes.py: {strays}"
+
+
+def test_every_chinese_page_is_a_code_with_its_english_page():
+    """docs/codes/zh/PDnnn.md: the Chinese page of a code, same headings and code as the English."""
+    for page in (PAGES / "zh").glob("*"):
+        assert page.suffix == ".md" and page.stem in codes.CODES, f"stray Chinese page {page.name}"
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith(f"# {page.stem}: "), page.name
+        if "short form, written by tools/zh_pages.py" in text:  # title, severity, fix commands, link
+            assert f"explain {page.stem}" in text and "严重性：" in text, page.name
+            continue
+        assert text.count("\n## ") >= 4 and "```sh" in text, page.name
+        assert re.search(rf"^(ERROR|WARN|INFO) {page.stem} ", text, re.M), page.name
 
 
 @pytest.mark.parametrize("code", ALL_CODES)

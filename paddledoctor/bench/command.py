@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from ..redaction import scrub
+
 MIN_SIZE = 1 << 20
 
 
@@ -91,7 +93,7 @@ def bench_command(size, directory, device, project, timeout, model, steps, as_js
                               project=project, progress=progress)
     report = bench_report(facts, options)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps(scrub(report.to_json()), indent=2))
     else:
         from ..render import bench as render_bench
         render_bench.render(report)

@@ -94,6 +94,51 @@ def pickle_asks_to_run_code(facts, options):
 
 
 @check("checkpoint")
+def file_is_one_format(facts, options):
+    for f in _files(facts):
+        for p in _problems(f, "polyglot"):
+            yield finding("PD830", p["message"],
+                          {"path": f.get("path"), "also": p.get("other"),
+                           "pickle_ends_at": p.get("pickle_end")},
+                          Fix([], "Do not paddle.load this file, nor trust what a safetensors reader "
+                                  "shows of it: it was built to look like two things. Get the "
+                                  "checkpoint again from a source you trust."))
+
+
+@check("checkpoint")
+def file_is_within_budget(facts, options):
+    for f in _files(facts):
+        for p in _problems(f, "over-budget"):
+            yield finding("PD831", p["message"], {"path": f.get("path"), "size": f.get("size")},
+                          Fix([], "A real checkpoint stays far inside the budget "
+                                  "(docs/inspect.md): this file asks for exponential or repeated "
+                                  "work. Do not paddle.load it."))
+
+
+@check("checkpoint")
+def reader_did_not_fail(facts, options):
+    for f in _files(facts):
+        for p in _problems(f, "doctor-bug"):
+            yield finding("PD832", p["message"],
+                          {"path": f.get("path"), "exception": p.get("internal"),
+                           "where": p.get("where")},
+                          Fix([], "This is paddledoctor's fault, not your file's: report it with "
+                                  "the file (or its first bytes) and this message."))
+
+
+@check("checkpoint")
+def safetensors_library_accepts(facts, options):
+    for f in _files(facts):
+        for p in _problems(f, "safetensors-refused"):
+            yield finding("PD833", f"{f.get('path')}: safetensors would refuse it: {p['message']}",
+                          {"path": f.get("path"), "size": f.get("size")},
+                          Fix([], "paddle.load(path, safetensors=True) raises on this file. Write "
+                                  "it again with paddle.save(..., safetensors=True) or "
+                                  "safetensors.numpy.save_file; if it came from elsewhere, copy "
+                                  "it again and compare its checksum."))
+
+
+@check("checkpoint")
 def inference_params_used_as_training_params(facts, options):
     for f in _files(facts):
         ext, fmt, path = f.get("extension"), f.get("format"), str(f.get("path"))

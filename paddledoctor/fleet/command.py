@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from ..redaction import scrub
+
 
 class _BadInput(click.ClickException):
     exit_code = 2
@@ -78,7 +80,7 @@ def fleet_command(directory, timeout, sizes, full, as_json, strict, require, min
     def show(report) -> None:
         if launch.rank == 0:
             if as_json:
-                click.echo(json.dumps(report.to_json(), indent=2))
+                click.echo(json.dumps(scrub(report.to_json()), indent=2))
             else:
                 from .table import render
                 render(report, click.echo)

@@ -84,7 +84,7 @@ def launch_env(env: "dict | os._Environ" = os.environ) -> Launch:
 
 def host_label() -> str:
     """This host as reports name it: a stable label that ranks on one host share, not its name."""
-    from ..render.redact import host_label as label
+    from ..redaction import host_label as label
 
     return label(socket.gethostname())
 
@@ -92,7 +92,7 @@ def host_label() -> str:
 def env_on_disk(launch: Launch, env: "dict | os._Environ" = os.environ) -> dict:
     """The launcher writes every rank's full environment to log_dir/envlog.N and backup_env.N.json.
     Which secret-looking variables (names only, never values) are in it."""
-    from ..render.redact import secret_name
+    from ..redaction import secret_name
 
     files = []
     if launch.log_dir:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..i18n import ljust, tr, width
 from ..model import Report, Severity
 from ..render.findings import finding_lines
 
@@ -45,12 +46,15 @@ def _figure_row(r: dict) -> list[str]:
 
 
 def _columns(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1]
+    """Aligned by terminal columns, not characters: a Chinese cell takes two per character."""
+    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join(ljust(cell, w) for cell, w in zip(row, widths)) + "  " + row[-1]
             for row in rows]
 
 
 def render(report: Report, echo: Callable[[str], None] = print) -> None:
+    english = echo
+    echo = lambda line: english(tr(line))  # noqa: E731 - each line in the chosen language
     fleet = report.facts["fleet"]
     coll = fleet.get("collective") or {}
     ranks = fleet.get("ranks") or []
@@ -59,7 +63,7 @@ def render(report: Report, echo: Callable[[str], None] = print) -> None:
          f"{fleet.get('nnodes') or len(hosts)} node(s), backend {fleet.get('backend')}, "
          f"{fleet.get('seconds', 0):.1f} s")
     echo("")
-    echo("\n".join(_columns([["rank", "host", "device", "verdict", "figures"]]
+    echo("\n".join(_columns([[tr("rank"), tr("host"), tr("device"), tr("verdict"), tr("figures")]]
                             + [_figure_row(r) for r in ranks])))
     echo("")
     echo(_collective_line(fleet, coll))

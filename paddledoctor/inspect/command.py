@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from ..redaction import scrub
+
 
 @click.command("inspect")
 @click.argument("files", nargs=-1, required=True, metavar="FILE|DIR...")
@@ -37,7 +39,7 @@ def inspect_command(files, as_json, stats, diff, strict) -> None:
     report = inspect(files, stats=stats, diff=diff)
     report.options["strict"] = strict
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps(scrub(report.to_json()), indent=2))
     else:
         from ..render import inspect as render_inspect
         render_inspect.render(report)

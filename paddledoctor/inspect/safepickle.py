@@ -15,12 +15,16 @@ checked against the bytes that remain before anything is read or allocated.
 
 from __future__ import annotations
 
+import _compat_pickle
 import codecs
 import io
+import itertools
 import math
 import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
+
+from . import budget
 
 # The UNICODE opcode's codec, looked up now: Python imports codecs lazily, and reading a file must
 # import nothing (a fuzzed file once made the reader import encodings.raw_unicode_escape).
@@ -33,6 +37,7 @@ MAX_LINE = 1 << 20          # a text-protocol line (INT, FLOAT, GLOBAL ...)
 MAX_LONG_BYTES = 1 << 16    # a LONG4 integer
 MAX_ITEMS = 5_000_000       # objects pushed (a real state dict pushes ~15 per tensor)
 MAX_MATERIALIZE = 1 << 20   # a long text used as a name is read up to this size
+MAX_ITEMSIZE = 64           # bytes per item of a numpy dtype (complex256: 32)
 
 
 class PickleProblem(Exception):
@@ -107,6 +112,8 @@ class DType:
         if len(state) >= 5 and (state[2] is not None or state[3] is not None or state[4] is not None):
             self.structured = True
         if len(state) >= 6 and isinstance(state[5], int) and state[5] > 0:
+            if state[5] > MAX_ITEMSIZE:
+                raise Corrupt(f"numpy dtype of {state[5]}-byte items (at most {MAX_ITEMSIZE})")
             self.itemsize = state[5]
 
 
@@ -128,9 +135,13 @@ class ArrayRecord:
         if len(state) == 5:
             state = state[1:]
         shape, dtype, fortran, data = state
-        if not isinstance(shape, tuple) or not all(
+        if not isinstance(shape, tuple) or len(shape) > budget.MAX_DIMS or not all(
                 isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2 ** 62 for d in shape):
-            raise Corrupt(f"numpy array shape {_short(shape)} is not a tuple of sizes")
+            raise Corrupt(f"numpy array shape {_short(shape)} is not a tuple of at most "
+                          f"{budget.MAX_DIMS} sizes")
+        if budget.checked_numel(shape) * (dtype.itemsize or 1) > budget.MAX_NBYTES \
+                if isinstance(dtype, DType) else False:
+            raise Corrupt(f"numpy array shape {_short(shape)} claims more than 2**62 bytes")
         if not isinstance(dtype, DType):
             raise Corrupt(f"numpy array dtype {_short(dtype)} is not a dtype")
         self.shape, self.dtype, self.fortran, self.data, self.built = shape, dtype, bool(fortran), data, True
@@ -203,9 +214,42 @@ def data_length(data: Any) -> int:
     raise Corrupt(f"array data of type {type(data).__name__}")
 
 
-def _short(value: Any) -> str:
-    text = repr(value) if not isinstance(value, (Blob, LazyText)) else f"<{type(value).__name__}>"
-    return text if len(text) <= 80 else text[:77] + "..."
+class _Punct(str):
+    """A bracket or separator that _short pushes among the values (told apart by its type)."""
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """A short text for a value from the file, at bounded cost: a shared structure (a "billion
+    laughs" of lists in lists) is never expanded, only its first ``limit`` characters are built."""
+    out: list[str] = []
+    size = 0
+    todo: list = [value]
+    while todo and size <= limit:
+        item = todo.pop()
+        if type(item) is _Punct:
+            piece = str(item)
+        elif isinstance(item, (list, tuple, set, frozenset, dict)):
+            brackets = {list: "[]", tuple: "()"}.get(type(item), "{}")
+            pairs = item.items() if isinstance(item, dict) else ((None, v) for v in item)
+            parts: list = []
+            for k, v in itertools.islice(pairs, limit):
+                parts.extend([_Punct(", ")] if parts else [])
+                parts.extend([k, _Punct(": "), v] if isinstance(item, dict) else [v])
+            todo.append(_Punct(brackets[1]))
+            todo.extend(reversed(parts))
+            piece = brackets[0]
+        elif isinstance(item, (Blob, LazyText)):
+            piece = f"<{type(item).__name__}>"
+        elif isinstance(item, (str, bytes)):
+            piece = repr(item[:limit])
+        elif isinstance(item, (int, float, bool)) or item is None:
+            piece = repr(item) if not isinstance(item, int) or item.bit_length() < 256 else "<int>"
+        else:
+            piece = f"<{type(item).__name__}>"
+        out.append(piece)
+        size += len(piece)
+    text = "".join(out)
+    return text if len(text) <= limit and not todo else text[:limit - 3] + "..."
 
 
 # --- the allowlist -------------------------------------------------------------------------------
@@ -331,24 +375,43 @@ def _allowlist() -> dict[tuple[str, str], Emulated]:
 
 
 ALLOWLIST = _allowlist()
-# protocol 2 writes Python 3 names as Python 2 spelled them (pickle's fix_imports)
-_PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 
 
-def lookup(module: str, name: str, offset: int | None = None) -> Emulated:
-    entry = ALLOWLIST.get((_PY2_MODULES.get(module, module), name))
+def resolve(module: str, name: str, protocol: int) -> tuple[str, str]:
+    """The (module, name) pickle.Unpickler really imports for a global named so: under protocols
+    0-2 its fix_imports maps Python 2 names through the tables of the standard library's
+    _compat_pickle (NAME_MAPPING first, then IMPORT_MAPPING), as _pickle.c's find_class does."""
+    if protocol < 3:
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            return _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+    return module, name
+
+
+def lookup(module: str, name: str, offset: int | None = None, protocol: int = 0) -> Emulated:
+    entry = ALLOWLIST.get(resolve(module, name, protocol))
     if entry is None:
         raise Refused(module, name, offset)
     return entry
 
 
+MAX_KEY_NODES = 4096        # values inside one dict key or set item, shared ones counted each time
+
+
 def _key(value: Any) -> Any:
-    """A value used as a dict key or set item: hashable, and a long text read when short enough."""
-    if isinstance(value, list) or isinstance(value, dict) or isinstance(value, set):
-        raise Corrupt(f"an unhashable {type(value).__name__} used as a dict key")
-    if isinstance(value, tuple):
-        for item in value:
-            _key(item)
+    """A value used as a dict key or set item: hashable, and small. Hashing a tuple walks it
+    whole, shared parts once per use: a key of tuples sharing tuples costs 2**depth, so a key is
+    walked (each shared part counted every time) and refused past MAX_KEY_NODES."""
+    todo, seen = [value], 0
+    while todo:
+        item = todo.pop()
+        seen += 1
+        if seen > MAX_KEY_NODES:
+            raise Limit(f"a dict key or set item of more than {MAX_KEY_NODES} values")
+        if isinstance(item, (list, dict, set, bytearray)):
+            raise Corrupt(f"an unhashable {type(item).__name__} used as a dict key")
+        if isinstance(item, (tuple, frozenset)):
+            todo.extend(item)
     return value
 
 
@@ -367,6 +430,7 @@ class Result:
     protocol: int
     end: int                                   # offset after STOP
     globals: list = field(default_factory=list)  # "module.name" of each allowlisted global named
+    evals: int = 0
 
 
 class Machine:
@@ -379,6 +443,8 @@ class Machine:
         self.items = 0
         self.protocol = 0
         self.globals: list[str] = []
+        self.evals = 0             # builtins.eval calls checked to be Paddle's tensor record
+        self.budget = None
 
     # -- reading, every length checked against what remains
     def pos(self) -> int:
@@ -454,7 +520,7 @@ class Machine:
     def global_(self, module: str, name: str, at: int) -> Emulated:
         if not isinstance(module, str) or not isinstance(name, str):
             raise Corrupt("STACK_GLOBAL of non-text names", at)
-        entry = lookup(module, name, at)
+        entry = lookup(module, name, at, self.protocol)
         self.globals.append(entry.qualname)
         return entry
 
@@ -491,11 +557,10 @@ class Machine:
             handler = _DISPATCH.get(c)
             if handler is None:
                 raise Corrupt(f"unknown pickle opcode 0x{c:02x} at offset {at}", at)
-            if c == 0x2E:  # STOP
-                value = self.pop()
-                if self.stack or self.metastack:
-                    raise Corrupt("objects left on the stack at STOP", at)
-                return Result(value, self.protocol, f.tell(), self.globals)
+            if c == 0x2E:  # STOP: the top value, as pickle.load returns it (the rest is dropped)
+                return Result(self.pop(), self.protocol, f.tell(), self.globals, self.evals)
+            if self.budget is not None:
+                self.budget.tick()
             try:
                 handler(self, at)
             except PickleProblem as exc:
@@ -607,6 +672,8 @@ def _long1(m: Machine, at: int) -> None:
 @_op("\x8b")
 def _long4(m: Machine, at: int) -> None:
     n = m.u("<i")
+    if n > m.size - m.pos():    # pickle.load fails on the short read first: truncated, not big
+        m.read(n)
     if n > MAX_LONG_BYTES:
         raise Limit(f"a {n}-byte integer", at)
     m.push(int.from_bytes(m.read(n), "little", signed=True))
@@ -876,7 +943,7 @@ def _reduce(m: Machine, at: int) -> None:
         raise Corrupt(f"REDUCE calls {_short(fn)}", at)
     if not isinstance(args, tuple):
         raise Corrupt("REDUCE arguments are not a tuple", at)
-    m.push(fn.reduce(args))
+    m.push(_call(m, fn, args))
 
 
 @_op("\x81")
@@ -915,7 +982,7 @@ def _inst(m: Machine, at: int) -> None:
     args = tuple(m.pop_mark())
     if cls.reduce is None:
         raise Corrupt(f"INST of {cls.qualname}", at)
-    m.push(cls.reduce(args))
+    m.push(_call(m, cls, args))
 
 
 @_op("o")
@@ -923,7 +990,14 @@ def _obj(m: Machine, at: int) -> None:
     items = m.pop_mark()
     if not items or not isinstance(items[0], Emulated) or items[0].reduce is None:
         raise Corrupt("OBJ of something not emulated", at)
-    m.push(items[0].reduce(tuple(items[1:])))
+    m.push(_call(m, items[0], tuple(items[1:])))
+
+
+def _call(m: Machine, fn: Emulated, args: tuple) -> Any:
+    value = fn.reduce(args)
+    if fn.qualname == "builtins.eval":
+        m.evals += 1
+    return value
 
 
 def _refuse_ext(m: Machine, at: int) -> None:
@@ -946,6 +1020,359 @@ for _code in "\x97\x98":
     _DISPATCH[ord(_code)] = _refuse_buffer
 
 
-def load(f: BinaryIO, size: int, start: int = 0) -> Result:
+def load(f: BinaryIO, size: int, start: int = 0, budget=None) -> Result:
     """Run the machine over one pickle in ``f`` (``size`` bytes in all) from ``start``."""
-    return Machine(f, size, start).run()
+    machine = Machine(f, size, start)
+    machine.budget = budget
+    return machine.run()
+
+
+# --- the scan: the stream as CPython's C unpickler walks a file -----------------------------------
+
+@dataclass(frozen=True)
+class _Op:
+    """One opcode as pickletools documents it: its argument ("line": up to a newline, "lines":
+    two of them, "len<fmt>": a length in struct format then that many bytes, an int: that many
+    bytes) and its stack effect (``before`` items popped; ``mark``: a MARK and the items above it
+    popped first; ``after``: the kinds pushed)."""
+
+    name: str
+    arg: Any = None
+    before: int = 0
+    mark: bool = False
+    after: tuple = ()
+
+
+def _ops() -> dict[int, _Op]:
+    # (code, name, argument, popped, mark, pushed): the table of pickletools.opcodes, written out
+    # so that reading a file never imports pickle (the test of no imports proves it)
+    rows = [
+        ("I", "INT", "line", 0, 0, "n"), ("J", "BININT", 4, 0, 0, "n"), ("K", "BININT1", 1, 0, 0, "n"),
+        ("M", "BININT2", 2, 0, 0, "n"), ("L", "LONG", "line", 0, 0, "n"),
+        ("\x8a", "LONG1", "len<B", 0, 0, "n"), ("\x8b", "LONG4", "len<i", 0, 0, "n"),
+        ("S", "STRING", "line", 0, 0, "s"), ("T", "BINSTRING", "len<i", 0, 0, "s"),
+        ("U", "SHORT_BINSTRING", "len<B", 0, 0, "s"), ("B", "BINBYTES", "len<I", 0, 0, "n"),
+        ("C", "SHORT_BINBYTES", "len<B", 0, 0, "n"), ("\x8e", "BINBYTES8", "len<Q", 0, 0, "n"),
+        ("\x96", "BYTEARRAY8", "len<Q", 0, 0, "n"), ("\x97", "NEXT_BUFFER", None, 0, 0, "a"),
+        ("\x98", "READONLY_BUFFER", None, 1, 0, "a"), ("N", "NONE", None, 0, 0, "n"),
+        ("\x88", "NEWTRUE", None, 0, 0, "n"), ("\x89", "NEWFALSE", None, 0, 0, "n"),
+        ("V", "UNICODE", "line", 0, 0, "s"), ("\x8c", "SHORT_BINUNICODE", "len<B", 0, 0, "s"),
+        ("X", "BINUNICODE", "len<I", 0, 0, "s"), ("\x8d", "BINUNICODE8", "len<Q", 0, 0, "s"),
+        ("F", "FLOAT", "line", 0, 0, "n"), ("G", "BINFLOAT", 8, 0, 0, "n"),
+        ("]", "EMPTY_LIST", None, 0, 0, "n"), ("a", "APPEND", None, 2, 0, "n"),
+        ("e", "APPENDS", None, 1, 1, "n"), ("l", "LIST", None, 0, 1, "n"),
+        (")", "EMPTY_TUPLE", None, 0, 0, "n"), ("t", "TUPLE", None, 0, 1, "n"),
+        ("\x85", "TUPLE1", None, 1, 0, "n"), ("\x86", "TUPLE2", None, 2, 0, "n"),
+        ("\x87", "TUPLE3", None, 3, 0, "n"), ("}", "EMPTY_DICT", None, 0, 0, "n"),
+        ("d", "DICT", None, 0, 1, "n"), ("s", "SETITEM", None, 3, 0, "n"),
+        ("u", "SETITEMS", None, 1, 1, "n"), ("\x8f", "EMPTY_SET", None, 0, 0, "n"),
+        ("\x90", "ADDITEMS", None, 1, 1, "n"), ("\x91", "FROZENSET", None, 0, 1, "n"),
+        ("0", "POP", None, 1, 0, ""), ("2", "DUP", None, 1, 0, "aa"), ("(", "MARK", None, 0, 0, ""),
+        ("1", "POP_MARK", None, 0, 1, ""), ("g", "GET", "line", 0, 0, ""), ("h", "BINGET", 1, 0, 0, ""),
+        ("j", "LONG_BINGET", 4, 0, 0, ""), ("p", "PUT", "line", 0, 0, ""), ("q", "BINPUT", 1, 0, 0, ""),
+        ("r", "LONG_BINPUT", 4, 0, 0, ""), ("\x94", "MEMOIZE", None, 0, 0, ""),
+        ("\x82", "EXT1", 1, 0, 0, "a"), ("\x83", "EXT2", 2, 0, 0, "a"), ("\x84", "EXT4", 4, 0, 0, "a"),
+        ("c", "GLOBAL", "lines", 0, 0, "a"), ("\x93", "STACK_GLOBAL", None, 2, 0, "a"),
+        ("R", "REDUCE", None, 2, 0, "a"), ("b", "BUILD", None, 2, 0, "a"),
+        ("i", "INST", "lines", 0, 1, "a"), ("o", "OBJ", None, 0, 1, "a"),
+        ("\x81", "NEWOBJ", None, 2, 0, "a"), ("\x92", "NEWOBJ_EX", None, 3, 0, "a"),
+        ("\x80", "PROTO", 1, 0, 0, ""), (".", "STOP", None, 1, 0, ""), ("\x95", "FRAME", 8, 0, 0, ""),
+        ("P", "PERSID", "line", 0, 0, "a"), ("Q", "BINPERSID", None, 1, 0, "a"),
+    ]
+    return {ord(code): _Op(name, arg, before, bool(mark), tuple(after))
+            for code, name, arg, before, mark, after in rows}
+
+
+_OPS = _ops()
+_NONSTR = type("NonStr", (), {"__repr__": lambda self: "<not a str>"})()   # a value known not a str
+_UNKNOWN = type("Unknown", (), {"__repr__": lambda self: "<a call's result>"})()
+_LONG_TEXT = type("LongText", (), {"__repr__": lambda self: "<a long text>"})()
+_EVAL = ("builtins", "eval")
+_PUSHES_STR = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING",
+               "SHORT_BINSTRING"}
+
+
+@dataclass(frozen=True)
+class _Global:
+    module: str
+    name: str
+
+
+@dataclass
+class Scan:
+    """What ``pickle.load(file)`` (CPython's C unpickler, as paddle.load calls it) would walk:
+    ``completed`` when it reaches STOP with a value; else ``stop`` says where and why it stops.
+    ``refused``: the first global outside the allowlist it would import. ``eval_calls``: the
+    calls of the allowlisted builtins.eval (each must be Paddle's tensor record, which only the
+    machine can check)."""
+
+    completed: bool = False
+    end: int = 0
+    stop: str = ""
+    protocol: int = 0
+    globals: list = field(default_factory=list)
+    refused: Refused | None = None
+    eval_calls: int = 0
+
+
+class _Stop(Exception):
+    """Where the C unpickler surely stops (it raises there), so the scan stops too."""
+
+
+class _Scanner:
+    """The opcode walk of pickle.load over a file: every argument read as _pickle.c reads it
+    (frames only prefetch: an opcode may run past its frame's end, and does run), the stack's
+    depth and the memo kept exactly (underflow and a missing memo entry stop the C unpickler
+    too), and values only as far as they matter: the texts that STACK_GLOBAL takes as names.
+    Where the C unpickler's outcome depends on what a call returns, the scan goes on: it may walk
+    further than pickle.load would, never less far. So every global pickle.load could import
+    is seen here."""
+
+    def __init__(self, f: BinaryIO, size: int, budget):
+        self.m = Machine(f, size)
+        self.f, self.size, self.budget = f, size, budget
+        self.stack: list = []
+        self.marks: list = []
+        self.memo: dict = {}
+        self.out = Scan()
+
+    def pop(self) -> Any:
+        if not self.stack:
+            raise _Stop("stack underflow")
+        return self.stack.pop()
+
+    def pop_mark(self) -> list:
+        if not self.marks:
+            raise _Stop("no MARK")
+        items, self.stack = self.stack, self.marks.pop()
+        return items
+
+    def push(self, value: Any) -> None:
+        if len(self.stack) + len(self.memo) > MAX_ITEMS:
+            raise Limit(f"more than {MAX_ITEMS} objects on the stack and in the memo")
+        self.stack.append(value)
+
+    def line(self) -> bytes:
+        try:
+            return self.m.readline()
+        except Truncated:
+            raise _Stop("file ended inside a line") from None
+
+    def sized(self, n: int, keep: bool) -> bytes | None:
+        if n < 0 or n > self.size - self.f.tell():
+            raise _Stop(f"{n} bytes claimed, fewer remain")
+        if keep:
+            return self.f.read(n)
+        self.f.seek(n, io.SEEK_CUR)
+        return None
+
+    def fixed(self, n: int) -> bytes:
+        data = self.f.read(n)
+        if len(data) != n:
+            raise _Stop("file ended inside an argument")
+        return data
+
+    def global_(self, module: Any, name: Any, at: int) -> _Global:
+        if (module, name) == (_UNKNOWN, _UNKNOWN) or _UNKNOWN in (module, name) or \
+                _LONG_TEXT in (module, name):
+            raise Refused("<computed>", "<computed>", at,
+                          why="STACK_GLOBAL takes a name the stream computes")
+        if not isinstance(module, str) or not isinstance(name, str):
+            raise _Stop("STACK_GLOBAL requires str")
+        real = resolve(module, name, self.out.protocol)
+        self.out.globals.append((f"{real[0]}.{real[1]}", at))
+        if real not in ALLOWLIST:
+            raise Refused(module, name, at)
+        return _Global(*real)
+
+    def text_pair(self) -> tuple[str, str]:
+        raw = self.line(), self.line()
+        try:
+            return raw[0].decode("utf-8"), raw[1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Stop("a global's name is not UTF-8") from None
+
+    def call(self, fn: Any) -> None:
+        if fn == _Global(*_EVAL):
+            self.out.eval_calls += 1
+
+    def step(self, op, at: int) -> bool:
+        """One opcode; True at a STOP that returns a value."""
+        name, arg = op.name, op.arg
+        value: Any = _NONSTR
+        if name == "STOP":
+            if not self.stack:
+                raise _Stop("STOP with an empty stack")
+            return True
+        if name in ("GLOBAL", "INST"):
+            if name == "INST" and not self.marks:
+                raise _Stop("no MARK")
+            g = self.global_(*self.text_pair(), at)
+            if name == "INST":
+                self.call(g)
+                self.pop_mark()
+                value = _UNKNOWN
+            else:
+                value = g
+            self.push(value)
+            return False
+        if arg == "line":
+            raw = self.line()
+            value = self.line_value(name, raw)
+        elif isinstance(arg, int):
+            raw = self.fixed(arg)
+            value = self.fixed_value(name, raw)
+        elif arg is not None:
+            width = arg[3:]
+            n = struct.unpack(width, self.fixed(struct.calcsize(width)))[0]
+            keep = name in _PUSHES_STR and 0 <= n <= INLINE_TEXT
+            data = self.sized(n, keep)
+            value = _LONG_TEXT if name in _PUSHES_STR and data is None else \
+                self.text_value(name, data) if data is not None else _NONSTR
+        if value is None:
+            return False
+        return self.effect(op, value, at)
+
+    def line_value(self, name: str, raw: bytes) -> Any:
+        if name in ("GET", "PUT"):
+            try:
+                index = int(raw, 10)
+            except ValueError:
+                raise _Stop("a memo index that is not a number") from None
+            return self.memo_op(name, index)
+        if name == "UNICODE":
+            try:
+                return raw.decode("raw-unicode-escape")
+            except UnicodeDecodeError:
+                raise _Stop("UNICODE argument undecodable") from None
+        if name == "STRING":
+            if len(raw) < 2 or raw[:1] != raw[-1:] or raw[:1] not in (b"'", b'"'):
+                raise _Stop("STRING argument not quoted")
+            try:
+                return codecs.escape_decode(raw[1:-1])[0].decode("latin1")
+            except ValueError:
+                raise _Stop("STRING argument undecodable") from None
+        if name == "PERSID":
+            raise Refused("pickle", "persistent_load", None,
+                          why="persistent ids are resolved by the reader's code")
+        return _NONSTR
+
+    def fixed_value(self, name: str, raw: bytes) -> Any:
+        if name == "PROTO":
+            if raw[0] > pickle_highest():
+                raise _Stop(f"unsupported protocol {raw[0]}")
+            self.out.protocol = raw[0]
+            return None
+        if name == "FRAME":
+            n = struct.unpack("<Q", raw)[0]
+            if n > self.size - self.f.tell():
+                raise _Stop(f"frame of {n} bytes, fewer remain")
+            return None
+        if name in ("BINGET", "LONG_BINGET", "BINPUT", "LONG_BINPUT"):
+            index = raw[0] if len(raw) == 1 else struct.unpack("<I", raw)[0]
+            return self.memo_op(name, index)
+        if name.startswith("EXT"):
+            raise Refused("copyreg", "extension registry", None,
+                          why="EXT opcodes import by registry code")
+        return _NONSTR
+
+    def text_value(self, name: str, data: bytes) -> Any:
+        if name in ("BINSTRING", "SHORT_BINSTRING"):
+            return data.decode("latin1")
+        if name in _PUSHES_STR:
+            try:
+                return data.decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                raise _Stop("text argument is not UTF-8") from None
+        return _NONSTR
+
+    def memo_op(self, name: str, index: int) -> Any:
+        if name.endswith("GET"):
+            if index not in self.memo:
+                raise _Stop(f"memo entry {index} missing")
+            self.push(self.memo[index])
+            return None
+        if index < 0:
+            raise _Stop("negative memo index")
+        if not self.stack:
+            raise _Stop("stack underflow")
+        self.memo[index] = self.stack[-1]
+        return None
+
+    def effect(self, op, value: Any, at: int) -> bool:
+        name = op.name
+        if name == "MARK":
+            self.marks.append(self.stack)
+            self.stack = []
+        elif name == "POP":
+            if self.stack:
+                self.stack.pop()
+            else:
+                self.pop_mark()
+        elif name == "DUP":
+            top = self.pop()
+            self.push(top)
+            self.push(top)
+        elif name == "MEMOIZE":
+            if not self.stack:
+                raise _Stop("stack underflow")
+            self.memo[len(self.memo)] = self.stack[-1]
+        elif name == "STACK_GLOBAL":
+            name_, module = self.pop(), self.pop()
+            self.push(self.global_(module, name_, at))
+        elif name in ("REDUCE", "OBJ"):
+            if name == "OBJ":
+                items = self.pop_mark()
+                if not items:
+                    raise _Stop("OBJ without a class")
+                self.call(items[0])
+            else:
+                self.pop()
+                self.call(self.pop())
+            self.push(_UNKNOWN)
+        elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
+            raise _Stop("out-of-band buffers without buffers=")
+        elif name == "BINPERSID":
+            raise Refused("pickle", "persistent_load", at,
+                          why="persistent ids are resolved by the reader's code")
+        else:
+            if op.mark:
+                self.pop_mark()
+            for _ in range(op.before):
+                self.pop()
+            for kind in op.after:
+                self.push(value if kind == "s" else _UNKNOWN if kind == "a" else _NONSTR)
+        return False
+
+    def run(self) -> Scan:
+        out = self.out
+        self.f.seek(0)
+        while True:
+            self.budget.tick()
+            at = self.f.tell()
+            code = self.f.read(1)
+            op = _OPS.get(code[0]) if code else None
+            try:
+                if op is None:
+                    raise _Stop("unknown opcode" if code else "file ended before STOP")
+                if self.step(op, at):
+                    out.completed, out.end = True, self.f.tell()
+                    return out
+            except _Stop as exc:
+                out.stop, out.end = str(exc), at
+                return out
+            except Refused as exc:
+                if exc.offset is None:
+                    exc.offset = at
+                out.refused, out.end = exc, at
+                return out
+
+
+def pickle_highest() -> int:
+    return 5  # pickle.HIGHEST_PROTOCOL of the Pythons Paddle supports (3.9-3.13)
+
+
+def scan(f: BinaryIO, size: int, budget) -> Scan:
+    """Walk the file as ``pickle.load`` would (see :class:`_Scanner`); raises Limit or the
+    budget's OverBudget when the walk itself would cost too much."""
+    return _Scanner(f, size, budget).run()

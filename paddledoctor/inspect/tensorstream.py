@@ -14,10 +14,10 @@ Only headers are read; the data is skipped with seek after its size is checked.
 
 from __future__ import annotations
 
-import math
 import struct
 from typing import BinaryIO
 
+from .budget import checked_numel
 from .dtypes import ITEMSIZE
 from .protobuf import WireError, tensor_desc
 
@@ -100,7 +100,7 @@ def read_stream(f: BinaryIO, size: int) -> tuple[list[dict], list[dict]]:
             itemsize = ITEMSIZE.get(dtype)
             if itemsize is None:
                 raise StreamError(f"tensor #{len(tensors)}: data type {dtype} is unknown")
-            nbytes = math.prod(dims) * itemsize
+            nbytes = checked_numel(dims) * itemsize
             if nbytes > size - pos:
                 raise StreamError(f"tensor #{len(tensors)} of shape {dims} ({dtype}) needs {nbytes} "
                                   f"bytes, only {size - pos} remain", "truncated")

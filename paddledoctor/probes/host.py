@@ -62,7 +62,7 @@ def _compiler() -> dict:
 
 
 def _env() -> dict:
-    from ..render.redact import REDACTED, secret_name
+    from ..redaction import REDACTED, secret_name
 
     return {k: REDACTED if secret_name(k) else v for k, v in sorted(os.environ.items())
             if k.startswith(ENV_PREFIXES) or k in ENV_NAMES}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from .. import i18n
 from ..model import Report, Unavailable
 from . import terminal
 
@@ -40,11 +41,10 @@ def _files(entry: dict) -> str:
 
 
 def render(report: Report, file: TextIO | None = None) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
+    console = i18n.console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     b = report.facts.get("bench")
     if isinstance(b, dict) and ("model_run" in b or "factory_error" in b):
         _render_model(console, b)
@@ -57,7 +57,7 @@ def render(report: Report, file: TextIO | None = None) -> None:
         table = Table(show_edge=False, pad_edge=False, box=None)
         for col in ("format", "save\nMB/s", "load\nMB/s", "save\n÷ disk", "peak +RSS\nsave",
                     "peak +RSS\nload", "bit-\nexact"):
-            table.add_column(col, justify="left" if col in ("format", "bit-\nexact") else "right",
+            table.add_column(i18n.tr(col), justify="left" if col in ("format", "bit-\nexact") else "right",
                              no_wrap=True)
         notes = []
         if isinstance(disk, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from ..i18n import label, tr
 from ..model import Finding, Severity, encode
 
 SEV_STYLE = {Severity.ERROR: "bold red", Severity.WARN: "yellow", Severity.INFO: "cyan"}
@@ -30,7 +31,7 @@ def print_finding(console, f: Finding, verbose: bool = False) -> None:
     from rich.markup import escape
 
     style = SEV_STYLE[f.severity]
-    console.print(f"[{style}]{f.severity.value.upper()} {f.code}[/{style}] {escape(f.title)}")
+    console.print(f"[{style}]{severity_word(f.severity)} {f.code}[/{style}] {escape(tr(f.title))}")
     if f.severity is Severity.INFO and not f.fix and not verbose:
         return
     for key, value in f.evidence.items():
@@ -40,13 +41,23 @@ def print_finding(console, f: Finding, verbose: bool = False) -> None:
             value = ", ".join(map(str, value))
         elif isinstance(value, (dict, list)):
             value = json.dumps(encode(value), separators=(", ", ": "))
-        console.print(f"    [dim]{escape(str(key))}:[/dim] {escape(str(value))}")
+        console.print(f"    [dim]{escape(label(str(key)))}{tr(':')}[/dim]{_space()}{escape(tr(str(value)))}")
     if f.fix and (f.fix.commands or f.fix.text):
         if f.fix.text:
-            console.print(f"    [bold]fix:[/bold] {escape(f.fix.text)}")
-        for cmd in f.fix.commands:
+            console.print(f"    [bold]{tr('fix:')}[/bold]{_space()}{escape(tr(f.fix.text))}")
+        for cmd in f.fix.commands:  # commands are never translated
             console.print(f"      [bold cyan]$ {escape(cmd)}[/bold cyan]")
-    console.print(f"    [dim]more: paddledoctor explain {f.code}[/dim]")
+    console.print(f"    [dim]{escape(tr(f'more: paddledoctor explain {f.code}'))}[/dim]")
+
+
+def _space() -> str:
+    """After a colon: a space in English, none after Chinese's full-width colon (it has its own)."""
+    return "" if tr(":") == "：" else " "
+
+
+def severity_word(severity: Severity) -> str:
+    """ERROR, WARN, INFO, in the chosen language."""
+    return {Severity.ERROR: tr("ERROR"), Severity.WARN: tr("WARN"), Severity.INFO: tr("INFO")}[severity]
 
 
 def print_verdict(console, report) -> None:
@@ -54,12 +65,14 @@ def print_verdict(console, report) -> None:
 
     worst = report.worst
     style = "bold red" if worst is Severity.ERROR else "yellow" if worst is Severity.WARN else "bold green"
-    console.print(f"[{style}]{escape(report.verdict())}[/{style}]")
+    console.print(f"[{style}]{escape(tr(report.verdict()))}[/{style}]")
 
 
 def print_findings_and_verdict(console, report, verbose: bool = False) -> None:
     """How every report ends: its findings, then the one-line verdict. Findings the config file
     ignores get one line naming them (their details stay in --json)."""
+    from rich.markup import escape
+
     shown = [f for f in report.findings if not getattr(f, "ignored", False)]
     ignored = [f for f in report.findings if getattr(f, "ignored", False)]
     if shown:
@@ -68,7 +81,7 @@ def print_findings_and_verdict(console, report, verbose: bool = False) -> None:
         print_finding(console, f, verbose=verbose)
     if ignored:
         console.print()
-        console.print("[dim]ignored by the config file: "
-                      + ", ".join(f"{f.code} ({f.severity.value})" for f in ignored) + "[/dim]")
+        listed = ", ".join(f"{f.code} ({f.severity.value})" for f in ignored)
+        console.print(f"[dim]{escape(tr(f'ignored by the config file: {listed}'))}[/dim]")
     console.print()
     print_verdict(console, report)

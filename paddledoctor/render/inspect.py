@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from .. import i18n
 from ..model import Report
 from .findings import print_findings_and_verdict
 
@@ -61,13 +62,12 @@ def _render_folders(console, report: Report, escape) -> set:
 
 
 def render(report: Report, file: TextIO | None = None) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from ..inspect.reader import FORMAT_TITLES
 
-    console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
+    console = i18n.console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     inspected = report.facts.get("inspect") or {}
     console.print(f"[bold]paddledoctor {report.doctor_version}[/bold] inspect "
                   "(read without importing paddle or running the file's code)")
@@ -90,10 +90,10 @@ def render(report: Report, file: TextIO | None = None) -> None:
             stats = bool(f.get("stats"))
             table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
             for col in ("name", "shape", "dtype", "bytes"):
-                table.add_column(col, justify="right" if col == "bytes" else "left")
+                table.add_column(i18n.tr(col), justify="right" if col == "bytes" else "left")
             if stats:
                 for col in ("nan", "inf", "min", "max", "mean"):
-                    table.add_column(col, justify="right")
+                    table.add_column(i18n.tr(col), justify="right")
             for t in tensors[:MAX_ROWS]:
                 row = [escape(t["name"] or "<root>"), escape(str(t["shape"])), t["dtype"],
                        _size(t.get("nbytes"))]

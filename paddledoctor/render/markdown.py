@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import codes
 from ..checks import facts as F
+from ..i18n import tr
 from ..model import Unavailable, decode
 
 MARK = {"ok": "✅", "info": "✅", "warn": "⚠️", "error": "❌", "skipped": "➖"}
@@ -160,7 +161,7 @@ def render(document: dict) -> str:
     add("")
     worst = "error" if document.get("exit_code") else (
         "warn" if any(f.get("severity") == "warn" for f in document.get("findings") or []) else "ok")
-    add(f"**{MARK[worst]} {text(document.get('verdict', ''))}**")
+    add(f"**{MARK[worst]} {text(tr(document.get('verdict', '')))}**")
     add("")
     notes = []
     if mode == "quick":
@@ -179,7 +180,7 @@ def render(document: dict) -> str:
     add("| | |")
     add("|---|---|")
     for what, value in environment_rows(facts):
-        add(f"| {cell(what)} | {cell(value)} |")
+        add(f"| {cell(tr(what))} | {cell(tr(value))} |")
     add("")
 
     areas = document.get("areas") or []
@@ -187,8 +188,8 @@ def render(document: dict) -> str:
         add("#### Checks")
         add("")
         for area in areas:
-            title = codes.AREA_TITLES.get(area.get("area"), area.get("area"))
-            add(f"- {MARK.get(area.get('status'), '❔')} **{title}**: {text(area.get('summary', ''))}")
+            title = tr(codes.AREA_TITLES.get(area.get("area"), area.get("area")))
+            add(f"- {MARK.get(area.get('status'), '❔')} **{title}**: {text(tr(area.get('summary', '')))}")
         add("")
 
     findings = document.get("findings") or []
@@ -199,10 +200,10 @@ def render(document: dict) -> str:
         add("")
     for f in findings:
         add(f"- **{SEVERITY_MARK.get(f.get('severity'), f.get('severity'))} {f.get('code')}**: "
-            f"{text(f.get('title'))}")
+            f"{text(tr(f.get('title')))}")
         fix = f.get("fix") or {}
         if fix.get("text"):
-            add(f"  - Fix: {text(fix['text'])}")
+            add(f"  - Fix: {text(tr(fix['text']))}")
         if fix.get("commands"):
             add("")
             add("    ```sh")
@@ -223,8 +224,11 @@ def render(document: dict) -> str:
             add(f"| {cell(name)} | {cell(version)} | {cell(location)} |")
         add("")
 
+    out = [tr(line) for line in out]  # the chosen language; the JSON below stays as it is
+    add = out.append
     add("<details>")
-    add("<summary>Full report (JSON): <code>paddledoctor check --from FILE</code> re-diagnoses it</summary>")
+    add(tr("<summary>Full report (JSON): <code>paddledoctor check --from FILE</code> re-diagnoses it"
+           "</summary>"))
     add("")
     add("```json")
     # Backticks occur only inside JSON strings; as \u0060 they cannot close the fence and decode

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import doctor_env
 
-from paddledoctor.render.redact import Redactor, redact
+from paddledoctor.redaction import Redactor, redact
 
 FQDN = "node7.cluster.example.com"
 SHORT = "node7"

@@ -12,7 +12,7 @@ import sys
 import pytest
 from conftest import doctor_env, gpu, nvml_machine
 
-from paddledoctor.render.redact import Redactor, host_label, redact, secret_name
+from paddledoctor.redaction import Redactor, host_label, redact, secret_name
 
 UUID_A = "GPU-1234abcd-5678-90ef-1234-567890abcdef"
 UUID_B = "GPU-feedbeef-0000-1111-2222-333344445555"
@@ -34,7 +34,8 @@ def test_every_kind_of_secret_is_replaced_in_text():
         assert secret not in out, (secret, out)
     assert "~/venv/bin/python" in out
     assert "https://<redacted>@pypi.corp.example/simple" in out
-    assert set(r.hits) >= {"host name", "user name", "home folder", "URL credentials", "tokens",
+    assert set(r.hits) >= {"host name", "user name", "home folder", "URL credentials",
+                           "huggingface tokens", "aws-access-key tokens", "jwt tokens",
                            "GPU UUIDs/serials"}
 
 
