@@ -3,19 +3,24 @@
 A pytest plugin (registered by tests/conftest.py; nothing of it is in paddledoctor/). It records, for
 the whole session, each code that a report or an explanation gave, with where its input came from:
 
-- in process, every :func:`paddledoctor.doctor.diagnose` (the one door to the checks: check, check
-  --from, bench, inspect, fleet and explain's pasted text all pass through it) and every
+- in process, every :func:`paddledoctor.doctor.diagnose` (the product's one door to the checks:
+  check, check --from, bench, inspect, fleet and explain's pasted text all pass through it), every
+  :func:`paddledoctor.checks.run` a test calls itself, and every
   :func:`paddledoctor.knowledge.errors.scan` (explain's patterns on a log);
-- out of process, the JSON that a ``python -m paddledoctor ... --json`` started with
-  :func:`subprocess.run` printed (check, bench, inspect, fleet, report --format json, explain).
+- out of process, what a ``python -m paddledoctor ...`` started with :func:`subprocess.run` printed:
+  its JSON (check, bench, inspect, fleet, report --format json, explain) or the finding lines of its
+  terminal output (``ERROR PD201 ...``), and under ``paddle.distributed.launch`` the same in every
+  rank's ``workerlog.N``.
 
 A run counts as **real input** when its facts were gathered by the doctor's own probes (on the
 simulated machine of tests/fakes: stand-in NVML, fake paddle builds, faults at Paddle's boundary,
 synthesized trees under PADDLEDOCTOR_FS_ROOT, all read by the real probes), read from text (a log, a
 pasted environment), read from checkpoint files, or loaded from a document a real run wrote (a
-fixture under tests/fixtures/regression/ or real/, or a document this session emitted). It does
-**not** count when a test handed the checks facts it wrote itself: ``diagnose`` called from a test on
-its own dict, a probe function replaced by monkeypatch, ``--from`` a tests/fixtures/synthesized/
+fixture under tests/fixtures/regression/ or real/, or a document this session emitted). Facts a
+test puts together count when every part of them is what a probe function returned (the test
+called ``environment.probe(root=tree)`` itself). It does **not** count when a test handed the
+checks facts it wrote itself: ``diagnose`` or ``checks.run`` called from a test on its own dict (or
+on a probe's output with a part of its own added), a probe function replaced by monkeypatch, ``--from`` a tests/fixtures/synthesized/
 report or another document a test wrote.
 
 At the end of a session that ran the whole suite (no -k, -m, deselection, --lf or early stop), every
@@ -35,6 +40,7 @@ import hashlib
 import importlib
 import json
 import pkgutil
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -109,6 +115,7 @@ class Recorder:
     real: dict = field(default_factory=dict)        # code -> first test that produced it for real
     hand_made: dict = field(default_factory=dict)   # code -> first test, facts a test wrote
     real_facts: set = field(default_factory=set)    # fingerprints of facts real runs gave
+    probe_parts: set = field(default_factory=set)   # fingerprints of what probe functions returned
     schema_errors: list = field(default_factory=list)  # (test, message) of the current test
     test: str = "(collection)"
     originals: dict = field(default_factory=dict)   # (module, name) -> the probe functions
@@ -129,6 +136,16 @@ class Recorder:
             return REAL
         if facts is not None and fingerprint(facts) in self.real_facts:
             return REAL  # a document a real run of this session emitted (saved by a test)
+        return HAND_MADE
+
+    def facts_of_test(self, facts) -> str:
+        """Facts a test handed the checks: real when a real run gave exactly these, or when each
+        part is what a probe function returned."""
+        if fingerprint(facts) in self.real_facts:
+            return REAL
+        if isinstance(facts, dict) and facts and all(
+                fingerprint(v) in self.probe_parts for v in facts.values()):
+            return REAL
         return HAND_MADE
 
     def probes_replaced(self) -> bool:
@@ -172,13 +189,52 @@ def _wrap_diagnose(doctor) -> None:
 
 
 def _provenance(facts, mode: str, source: str, by_test: bool) -> str:
-    if by_test:  # a test's own facts, unless a real run gave exactly these
-        return REAL if fingerprint(facts) in RECORDER.real_facts else HAND_MADE
+    if by_test:  # a test's own facts, unless real runs or probes gave them
+        return RECORDER.facts_of_test(facts)
     if mode == "from" or (source and mode in ("bench", "inspect", "fleet")):
         return RECORDER.document_provenance(source, facts)
     if mode in ("full", "quick") and RECORDER.probes_replaced():
         return HAND_MADE
     return REAL  # probes, pasted text, checkpoint files, a bench/fleet run
+
+
+def _wrap_checks_run(checks) -> None:
+    """A test that calls the checks itself (diagnose's own call is recorded by diagnose)."""
+    original = checks.run
+
+    @functools.wraps(original)
+    def run(facts, options=None, areas=None):
+        by_test = _caller_is_test()
+        findings, areas_out = original(facts, options, areas)
+        if by_test:
+            RECORDER.add({f.code for f in findings}, RECORDER.facts_of_test(facts))
+        return findings, areas_out
+
+    checks.run = run
+
+
+def _wrap_probes(modules) -> None:
+    """Every public function of the probe modules: what it returns is a part real facts may hold."""
+    for module in modules:
+        for name, obj in list(vars(module).items()):
+            if (name.startswith("_") or not callable(obj) or isinstance(obj, type)
+                    or getattr(obj, "__module__", None) != module.__name__):
+                continue
+            setattr(module, name, _recording(obj))
+
+
+def _recording(fn):
+    @functools.wraps(fn)
+    def probe(*args, **kwargs):
+        value = fn(*args, **kwargs)
+        if not (isinstance(value, (dict, list)) and value):
+            return value  # None, {}, a scalar: a part any test could write matches no probe
+        try:
+            RECORDER.probe_parts.add(fingerprint(value))
+        except Exception:  # noqa: BLE001 - a value that is not facts (a Child, a Path) is no part
+            pass
+        return value
+    return probe
 
 
 def _wrap_collect(doctor) -> None:
@@ -233,25 +289,58 @@ def _cli_provenance(argv: "list[str]", doc: dict) -> str:
     if "--from" in argv and argv.index("--from") + 1 < len(argv):
         path = argv[argv.index("--from") + 1]
         facts = doc.get("facts") if isinstance(doc.get("facts"), dict) else None
-        if doc.get("mode") == "pasted":
-            return REAL
+        if doc.get("mode") == "pasted" or not Path(path).suffix == ".json" and not doc:
+            return REAL if not _under(Path(path), SYNTHESIZED) else HAND_MADE
         from paddledoctor.model import decode
         return RECORDER.document_provenance(path, decode(facts) if facts is not None else None)
     return REAL
 
 
+# A finding as the terminal renderer prints it (render/findings.py): "ERROR PD201 The NVIDIA ...".
+FINDING_LINE = re.compile(r"^(?:ERROR|WARN|INFO) (PD\d{3}) ", re.M)
+# The commands whose terminal finding lines are findings of a run; not explain (``explain PD201``
+# prints the code's page, whose example output holds such a line) nor codes (the table).
+TERMINAL_FINDINGS = ("check", "bench", "inspect", "fleet", "report")
+
+
+def _launch_logs(args) -> "list[str]":
+    """The rank logs of a ``paddle.distributed.launch ... -m paddledoctor fleet`` run."""
+    argv = [str(a) for a in args] if isinstance(args, (list, tuple)) else []
+    if "paddle.distributed.launch" not in argv or "--log_dir" not in argv:
+        return []
+    folder = Path(argv[argv.index("--log_dir") + 1])
+    return [p.read_text(errors="replace") for p in sorted(folder.glob("workerlog.*"))]
+
+
 def record_output(args, stdout) -> None:
-    """The codes (and the schema) of a doctor's JSON on stdout."""
+    """The codes (and the schema) of a doctor's JSON on stdout, or of its terminal output."""
+    logs = _launch_logs(args)
+    if logs:
+        for log in logs:  # a rank's terminal lines, then (when it printed one) its JSON document
+            cut = log.find("{") if "{" in log else len(log)
+            record_text(["fleet"], log[:cut])
+            record_text(["fleet"], log[cut:])
+        return
     argv = _doctor_argv(args)
     if argv is None or not stdout:
         return
     text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout
+    record_text(argv, text)
+
+
+def record_text(argv: "list[str]", text: str) -> None:
     if not text.lstrip().startswith("{"):
+        if argv and argv[0] in TERMINAL_FINDINGS:
+            found = set(FINDING_LINE.findall(text))
+            RECORDER.add(found, _cli_provenance(argv, {}))
         return
     try:
         doc = json.loads(text)
     except ValueError:
-        return
+        try:  # a JSON document followed by other output (a rank's log)
+            doc, _ = json.JSONDecoder().raw_decode(text.lstrip())
+        except ValueError:
+            return
     if not isinstance(doc, dict):
         return
     if "matches" in doc:  # explain --json
@@ -286,28 +375,32 @@ def _wrap_subprocess_run() -> None:
     subprocess.run = run
 
 
-def _snapshot_probes() -> dict:
-    """The probe functions (and collect_facts) as imported: a test that replaces one is seen."""
-    import paddledoctor.doctor as doctor
+def _probe_modules() -> list:
     import paddledoctor.probes as probes
+    return [importlib.import_module(f"paddledoctor.probes.{info.name}")
+            for info in pkgutil.iter_modules(probes.__path__) if info.name != "children"]
+
+
+def _snapshot_probes() -> dict:
+    """The probe functions (and collect_facts) as installed: a test that replaces one is seen."""
+    import paddledoctor.doctor as doctor
 
     names = {}
-    modules = [doctor]
-    for info in pkgutil.iter_modules(probes.__path__):
-        if info.name != "children":
-            modules.append(importlib.import_module(f"paddledoctor.probes.{info.name}"))
-    for module in modules:
+    for module in [doctor, *_probe_modules()]:
         for name, obj in vars(module).items():
-            if callable(obj) and getattr(obj, "__module__", None) == module.__name__:
+            if callable(obj) and not name.startswith("__"):
                 names[(module.__name__, name)] = obj
     return names
 
 
 def install() -> None:
+    import paddledoctor.checks as checks
     import paddledoctor.doctor as doctor
     import paddledoctor.knowledge.errors as errors
     import paddledoctor.model as model
 
+    _wrap_probes(_probe_modules())
+    _wrap_checks_run(checks)
     _wrap_diagnose(doctor)
     _wrap_collect(doctor)
     _wrap_scan(errors)
