@@ -1,0 +1,2 @@
+"""Checks met one wrong case at a time, where the mutation score (tools/mutation.py) found that no
+test told a right answer from a wrong one."""
