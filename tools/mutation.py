@@ -109,7 +109,7 @@ def narrow(session: Path, functions: dict) -> int:
         out = [item.job_id for item in db.pending_work_items
                if item.mutations[0].start_pos[0] not in lines.get(
                    Path(item.mutations[0].module_path).as_posix(), set())]
-        db.set_multiple_results([(job, WorkResult(worker_outcome=WorkerOutcome.SKIPPED)) for job in out])
+        db.set_multiple_results(out, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
         return db.num_work_items - len(out)
 
 
@@ -122,9 +122,8 @@ def sample(session: Path, size: int, seed: int) -> int:
         pending = sorted(item.job_id for item in db.pending_work_items)
         done = sum(1 for _, r in db.completed_work_items if r.worker_outcome != "skipped")
         keep = set(random.Random(seed).sample(pending, min(size - done, len(pending)))) if size > done else set()
-        skipped = [(job, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
-                   for job in pending if job not in keep]
-        db.set_multiple_results(skipped)
+        db.set_multiple_results([job for job in pending if job not in keep],
+                                WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
         return len(keep)
 
 
