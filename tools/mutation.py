@@ -138,7 +138,7 @@ def outcome(result) -> str:
         return "skipped"
     if result.worker_outcome != "normal" or result.test_outcome is None:
         return "incompetent"
-    return str(result.test_outcome)
+    return result.test_outcome.value  # not str(): an Enum's str() is 'TestOutcome.KILLED' on 3.11+
 
 
 def report(group: str, show: bool = True) -> int:

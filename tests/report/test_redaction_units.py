@@ -67,6 +67,7 @@ def test_the_working_directory_needs_two_levels_and_the_longest_path_wins():
     assert r.hits == {"working directory": 1, "home folder": 1}
     assert redactor(cwds={"/srv/job"}).text("/srv/job") == "<cwd>"
     assert redactor(homes={"/"}).text("/usr/lib") == "/usr/lib"
+    assert redactor(homes={"/u/"}).text("/u/x") == "~/x"  # a home of one letter is still a home
 
 
 def test_a_path_is_replaced_only_as_a_whole_folder():
@@ -139,6 +140,12 @@ def test_environment_values_by_their_names_keys_kept():
     assert r.value(doc) == {"env": {"HF_TOKEN": REDACTED, "PATH": "/usr/bin", "nested": {"MY_PASSWORD": REDACTED}},
                             "AWS_SECRET_KEY": REDACTED, "token_count": "12", "done": REDACTED, "n": 3}
     assert r.hits == {"secret environment values": 3}
+
+
+def test_only_environment_variables_are_judged_by_their_name():
+    # a report's own key is no variable name: its value is judged by its shape, not its key's words
+    assert redactor(identity=False).value({"auth_mode": "kerberos", "cookie_jar": "none"}) == {
+        "auth_mode": "kerberos", "cookie_jar": "none"}
 
 
 def test_a_secret_assignment_in_text_and_its_count():
