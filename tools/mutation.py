@@ -21,7 +21,8 @@ test in at the same time)::
 on where it stopped; ``--fresh`` starts again), and PYTHONPATH is set to this checkout so that the
 tests and every child import the mutated package. The score is killed / (killed + survived);
 a timeout counts as killed (cosmic-ray's rule), a mutant that could not be applied or run as
-incompetent (out of the score).
+incompetent, and a survivor inside an annotation of a file with ``from __future__ import
+annotations`` as equivalent (nothing evaluates it): both out of the score, and counted.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ GROUPS = {
                 "tests/binaries/test_archs_checks.py", "tests/bench/test_bench_checks.py",
                 "tests/fleet/test_fleet_checks.py", "tests/inspect/test_inspect_checks.py",
                 "tests/stack/test_environment.py", "tests/stack/test_stack_real.py",
-                "tests/checks/test_check_wrong_cases.py", "tests/paste",
+                "tests/probes/test_driver_library.py", "tests/checks/test_check_wrong_cases.py",
+                "tests/paste",
                 "tests/checks/test_from_modes.py", "tests/stack/test_options.py"],
                300),
     "knowledge": (["paddledoctor/knowledge"],
@@ -141,15 +143,49 @@ def outcome(result) -> str:
     return result.test_outcome.value  # not str(): an Enum's str() is 'TestOutcome.KILLED' on 3.11+
 
 
+def _annotation_spans(path: str) -> "list[tuple]":
+    """The (start, end) positions of a file's annotations, when ``from __future__ import
+    annotations`` makes them strings that nothing evaluates: a mutant there is equivalent."""
+    import ast
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    if not any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+               and any(a.name == "annotations" for a in n.names) for n in tree.body):
+        return []
+    spans = []
+    for node in ast.walk(tree):
+        notes = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            notes.append(node.returns)
+        elif isinstance(node, ast.arg):
+            notes.append(node.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            notes.append(node.annotation)
+        spans += [((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in notes if n]
+    return spans
+
+
+def equivalent(item, spans: dict) -> bool:
+    """A mutant inside an annotation that is never evaluated changes nothing."""
+    m = item.mutations[0]
+    path = Path(m.module_path).as_posix()
+    if path not in spans:
+        spans[path] = _annotation_spans(path) if (ROOT / path).exists() else []
+    pos = tuple(m.start_pos)
+    return any(a <= pos < b for a, b in spans[path])
+
+
 def report(group: str, show: bool = True) -> int:
     session = WORK / f"{group}.sqlite"
     done = results(session)
     per_file: dict = {}
     survivors = []
+    spans: dict = {}
     for item, result in done:
         kind = outcome(result)
         if kind == "skipped":
             continue
+        if kind == "survived" and equivalent(item, spans):
+            kind = "equivalent"
         path = str(item.mutations[0].module_path)
         per_file.setdefault(path, Counter())[kind] += 1
         if kind == "survived":
@@ -158,8 +194,10 @@ def report(group: str, show: bool = True) -> int:
     judged = total["killed"] + total["survived"]
     sampled = any(outcome(r) == "skipped" for _, r in done)
     print(f"{group}: {total['killed']}/{judged} killed ({100 * total['killed'] / max(judged, 1):.1f}%), "
-          f"{total['survived']} survived, {total['incompetent']} incompetent"
-          + (f" (a sample of {judged + total['incompetent']} of {len(done)} mutants)" if sampled else ""))
+          f"{total['survived']} survived, {total['incompetent']} incompetent, "
+          f"{total['equivalent']} equivalent (in an annotation, never evaluated)"
+          + (f" (a sample of {judged + total['incompetent'] + total['equivalent']} of {len(done)} "
+             "mutants)" if sampled else ""))
     for path, c in sorted(per_file.items()):
         j = c["killed"] + c["survived"]
         print(f"  {path}: {c['killed']}/{j} killed" + (f", {c['incompetent']} incompetent" if c["incompetent"] else ""))

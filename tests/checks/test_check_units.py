@@ -1,2 +1,47 @@
-"""Checks met one wrong case at a time, where the mutation score (tools/mutation.py) found that no
-test told a right answer from a wrong one."""
+"""Checks met one wrong case at a time, where the mutation score (tools/mutation.py, group
+``checks``) found that no test told a right answer from a wrong one. Build facts are the version
+file of the real paddlepaddle-gpu 2.6.2 wheel (tests/fixtures/real/); where a test adds a part of
+its own it says so."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from paddledoctor import checks
+from paddledoctor.checks import facts as F
+
+from conftest import FIXTURES
+
+REAL_VF = json.loads((FIXTURES / "real" / "paddle_gpu_2.6.2_version_file.json").read_text())["version_file"]
+
+
+def run(facts):
+    found, areas = checks.run(facts, {})
+    return {f.code: f for f in found}, {a.area: a for a in areas}
+
+
+@pytest.mark.parametrize("code, text", [
+    ("22501", "2.25.1"), ("21602", "2.16.2"), ("20900", "2.9.0"),   # 2.9 on: major*10000
+    ("2804", "2.8.4"), ("2708", "2.7.8"),                            # before: major*1000
+    ("", None), ("False", None), ("2.18.5", "2.18.5"),
+])
+def test_nccl_version_codes_as_paddle_records_them(code, text):
+    assert F.nccl_text(code) == text
+
+
+def test_the_cuda_line_names_what_the_real_wheel_was_built_with():
+    _, areas = run({"paddle": {"version_file": REAL_VF}})
+    assert areas["cuda"].summary.startswith("CUDA 11.8, cuDNN 8.6.0"), areas["cuda"].summary
+    no_cudnn = {**REAL_VF, "cudnn_version": "False", "nccl_version": "21602"}  # a part of our own
+    _, areas = run({"paddle": {"version_file": no_cudnn}})
+    assert areas["cuda"].summary.startswith("CUDA 11.8, NCCL 2.16.2"), areas["cuda"].summary
+    assert "cuDNN" not in areas["cuda"].summary
+
+
+def test_pd003_says_more_only_when_there_is_more():
+    one = run({"doctor": {"not_understood": ["nvml.gpus: a string, not a list"]}})[0]["PD003"]
+    assert one.title.endswith("set aside: nvml.gpus: a string, not a list"), one.title
+    two = run({"doctor": {"not_understood": ["nvml.gpus: a string", "host.env: a list"]}})[0]["PD003"]
+    assert two.title.startswith("2 value(s)") and two.title.endswith("a string ..."), two.title
