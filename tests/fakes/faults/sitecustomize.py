@@ -10,6 +10,8 @@ on a machine whose disk, memory or interconnect corrupts data.
                              one element moved by one unit in the last place (np.nextafter)
     all-reduce-off-by-one:K  on rank K (PADDLE_TRAINER_ID), paddle.distributed.all_reduce leaves
                              element 5 of its result one too high
+    all-reduce-one-too-low:K the same, one too low (a comparison that only looks for larger
+                             values must not pass it)
 
 Unset, or any other value: nothing happens.
 """
@@ -41,7 +43,7 @@ def _corrupt_load(paddle):
     paddle.load = load
 
 
-def _all_reduce_off_by_one(paddle, rank):
+def _all_reduce_off_by_one(paddle, rank, delta=1):
     dist = paddle.distributed
     real = dist.all_reduce
 
@@ -50,9 +52,9 @@ def _all_reduce_off_by_one(paddle, rank):
         if os.environ.get("PADDLE_TRAINER_ID") == rank and tensor.dtype == paddle.int64 \
                 and tensor.shape and tensor.shape[0] > 5:
             arr = tensor.numpy().copy()
-            arr[5] += 1
+            arr[5] += delta
             tensor.set_value(arr)
-            sys.stderr.write(f"test fault: all_reduce result off by one on rank {rank}\n")
+            sys.stderr.write(f"test fault: all_reduce result off by {delta:+d} on rank {rank}\n")
         return out
 
     dist.all_reduce = all_reduce
@@ -63,6 +65,8 @@ def _patch(paddle):
         _corrupt_load(paddle)
     elif FAULT.startswith("all-reduce-off-by-one:"):
         _all_reduce_off_by_one(paddle, FAULT.split(":", 1)[1])
+    elif FAULT.startswith("all-reduce-one-too-low:"):
+        _all_reduce_off_by_one(paddle, FAULT.split(":", 1)[1], delta=-1)
 
 
 class _AfterPaddle:
