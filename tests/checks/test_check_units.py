@@ -45,3 +45,17 @@ def test_pd003_says_more_only_when_there_is_more():
     assert one.title.endswith("set aside: nvml.gpus: a string, not a list"), one.title
     two = run({"doctor": {"not_understood": ["nvml.gpus: a string", "host.env: a list"]}})[0]["PD003"]
     assert two.title.startswith("2 value(s)") and two.title.endswith("a string ..."), two.title
+
+
+def test_pd605_judges_the_checkpoint_dir_only_when_one_was_asked_for(tmp_path):
+    from paddledoctor.doctor import probe_checkpoint_dir
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    facts = {"checkpoint_dir": probe_checkpoint_dir(a_file / "ckpt")}  # the real probe's answer
+    found, _ = checks.run(facts, {"checkpoint_dir": str(a_file / "ckpt")})
+    assert [f.code for f in found if f.area == "requirements"] == ["PD605"]
+    found, _ = checks.run(facts, {})  # the wrong case: no checkpoint dir was asked for
+    assert "PD605" not in {f.code for f in found}
+    writable = {"checkpoint_dir": probe_checkpoint_dir(tmp_path / "ok")}
+    found, _ = checks.run(writable, {"checkpoint_dir": str(tmp_path / "ok")})
+    assert "PD605" not in {f.code for f in found}
