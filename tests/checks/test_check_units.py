@@ -59,3 +59,36 @@ def test_pd605_judges_the_checkpoint_dir_only_when_one_was_asked_for(tmp_path):
     writable = {"checkpoint_dir": probe_checkpoint_dir(tmp_path / "ok")}
     found, _ = checks.run(writable, {"checkpoint_dir": str(tmp_path / "ok")})
     assert "PD605" not in {f.code for f in found}
+
+
+# Two GPUs as NVML reports them (hand-made, in the shape of the nvml probe)
+NVML_2GPUS = {"status": "ok", "driver_version": "550.54.14", "gpu_count": 2, "gpus": []}
+
+
+def cudnn_facts(**more):
+    return {"paddle": {"version_file": REAL_VF}, "nvml": NVML_2GPUS, **more}
+
+
+@pytest.mark.parametrize("runtime, code, severity", [
+    (8600, None, None), (8907, None, None),          # 8.6.0 itself, a newer 8.x
+    (8401, "PD204", "warn"),                         # 8.4.1: the major, but older than the build's
+    (7605, "PD204", "error"), (90501, "PD204", "error"),  # 7.6.5 and 9.5.1: another major
+])
+def test_the_cudnn_paddle_loaded_against_the_real_wheels_8_6(runtime, code, severity):
+    found, _ = run(cudnn_facts(runtime={"devices": {"cudnn_runtime": runtime}}))
+    assert ("PD204" in found) is (code is not None), found
+    if code:
+        assert found["PD204"].severity.value == severity
+        loaded = {8401: "8.4.1", 7605: "7.6.5", 90501: "9.5.1"}[runtime]
+        assert found["PD204"].title.startswith(f"cuDNN {loaded} (loaded by Paddle)")
+
+
+def test_cudnn_files_on_the_library_path_are_judged_and_pips_files_left_to_its_package():
+    libs = {"cudnn": [{"path": "/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5", "version": "7.6.5",
+                       "source": "ldconfig"},
+                      {"path": "/venv/site-packages/nvidia/cudnn/lib/libcudnn.so.9", "version": "9",
+                       "source": "pip"}]}
+    found, _ = run(cudnn_facts(cuda_libs=libs))
+    assert found["PD204"].evidence["found"] == ["7.6.5 (/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5)"]
+    only_pip = {"cudnn": libs["cudnn"][1:]}  # the wrong case: pip's file alone is no candidate
+    assert "PD204" not in run(cudnn_facts(cuda_libs=only_pip))[0]
