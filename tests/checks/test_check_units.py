@@ -92,3 +92,36 @@ def test_cudnn_files_on_the_library_path_are_judged_and_pips_files_left_to_its_p
     assert found["PD204"].evidence["found"] == ["7.6.5 (/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5)"]
     only_pip = {"cudnn": libs["cudnn"][1:]}  # the wrong case: pip's file alone is no candidate
     assert "PD204" not in run(cudnn_facts(cuda_libs=only_pip))[0]
+
+
+def nccl_facts(gpus=2, vf=None, **more):
+    return {"paddle": {"version_file": vf or REAL_VF}, "nvml": {**NVML_2GPUS, "gpu_count": gpus}, **more}
+
+
+def test_paddle_2_records_no_nccl_version_so_nccl_is_unknown_not_absent():
+    found, _ = run(nccl_facts())  # the real 2.6.2 version file: no nccl_version literal
+    assert "PD206" not in found
+    odd = nccl_facts(runtime={"build": {"compiled_with_nccl": 0}})  # a 0 where a bool belongs
+    assert "PD206" not in run(odd)[0]
+
+
+def test_built_without_nccl_said_by_the_running_paddle_or_a_recorded_0():
+    f = run(nccl_facts(runtime={"build": {"compiled_with_nccl": False}}))[0]["PD206"]
+    assert f.title.startswith("This Paddle was built without NCCL")
+    assert f.evidence["compiled_with_nccl"] is False and f.evidence["gpus"] == 2
+    f = run(nccl_facts(vf={**REAL_VF, "nccl_version": "0"}))[0]["PD206"]  # a part of our own
+    assert f.title.startswith("This Paddle was built without NCCL")
+    assert f.evidence["compiled_with_nccl"] == "unknown"
+    assert "PD206" not in run(nccl_facts(gpus=1, runtime={"build": {"compiled_with_nccl": False}}))[0]
+
+
+def test_a_build_with_nccl_and_no_nccl_library_found_is_pd206_with_the_pip_package():
+    vf = {**REAL_VF, "nccl_version": "21602"}
+    f = run(nccl_facts(vf=vf, cuda_libs={"nccl": []}))[0]["PD206"]
+    assert f.title == "No NCCL library found for 2 GPUs (Paddle built with NCCL 2.16.2)"
+    assert f.fix.commands[0].endswith("install nvidia-nccl-cu11")
+    found = run(nccl_facts(vf=vf, cuda_libs={"nccl": [{"path": "/usr/lib/libnccl.so.2", "version": "2",
+                                                        "source": "ldconfig"}]}))[0]
+    assert "PD206" not in found
+    pip = {"packages": {"nvidia-nccl-cu11": [{"version": "2.16.2"}]}}
+    assert "PD206" not in run(nccl_facts(vf=vf, cuda_libs={"nccl": []}, distributions=pip))[0]
