@@ -125,3 +125,66 @@ def test_a_build_with_nccl_and_no_nccl_library_found_is_pd206_with_the_pip_packa
     assert "PD206" not in found
     pip = {"packages": {"nvidia-nccl-cu11": [{"version": "2.16.2"}]}}
     assert "PD206" not in run(nccl_facts(vf=vf, cuda_libs={"nccl": []}, distributions=pip))[0]
+
+
+# --- requirements: the pre-flight's numbers at their edges ------------------------------------
+# NVML facts as the real nvml probe read the stand-in driver's two A100s (80 GiB each, all free);
+# the report around them is synthesized (tests/fixtures/synthesized/README.md).
+A100S = json.loads((FIXTURES / "synthesized" / "gpu_build_ok_a100.json").read_text())["facts"]["nvml"]
+GiB = 1024 ** 3
+
+
+def requirements(facts, **options):
+    found, areas = checks.run(facts, options)
+    return ([f for f in found if f.area == "requirements"],
+            next((a for a in areas if a.area == "requirements"), None))  # None: the area is hidden
+
+
+def test_free_gpu_memory_at_the_edge():
+    facts = {"paddle": {"version_file": REAL_VF}, "nvml": A100S}
+    assert requirements(facts, min_free_gpu_mem=80 * GiB)[0] == []          # exactly what is free
+    (f,), _ = requirements(facts, min_free_gpu_mem=80 * GiB + 1)
+    assert f.code == "PD603" and f.evidence["gpus_with_enough"] == 0 and f.evidence["required_gpus"] == 1
+    assert f.evidence["free_per_gpu"] == ["gpu 0: 80 GiB free of 80 GiB", "gpu 1: 80 GiB free of 80 GiB"]
+    found, _ = requirements(facts, min_free_gpu_mem=GiB, min_gpus=3)
+    assert [x.code for x in found] == ["PD602", "PD603"]  # 3 GPUs required, and memory on 3
+    f = found[1]
+    assert f.title.startswith("3 GPU(s) with 1 GiB free required, 2 have it")
+    assert requirements(facts, min_free_gpu_mem=GiB, min_gpus=2)[0] == []
+
+
+def test_a_gpu_whose_queries_failed_has_no_free_memory_to_count():
+    broken = {**A100S, "gpus": [{**A100S["gpus"][0], "error": "GPU is lost"}, A100S["gpus"][1]]}
+    assert requirements({"nvml": broken}, min_free_gpu_mem=GiB)[0] == []
+    found, _ = requirements({"paddle": {"version_file": REAL_VF}, "nvml": broken},
+                            min_free_gpu_mem=GiB, min_gpus=2)
+    f = next(x for x in found if x.code == "PD603")
+    assert f.evidence["gpus_with_enough"] == 1 and f.evidence["free_per_gpu"][0].startswith("gpu 0: ? free")
+    (f,), _ = requirements({"nvml": {"status": "init_failed", "gpus": []}}, min_free_gpu_mem=GiB)
+    assert "NVML reports no GPU" in f.title
+
+
+def test_free_disk_at_the_edge_and_where_it_is_measured():
+    facts = {"host": {"disk": {"cwd": {"path": "/work", "free": 100 * GiB}}}}
+    assert requirements(facts, min_free_disk=100 * GiB)[0] == []
+    (f,), area = requirements(facts, min_free_disk=100 * GiB + 1)
+    assert f.code == "PD604" and f.title == "100.0 GiB free disk required at /work, 100 GiB free"
+    assert f.evidence == {"path": "/work", "required_free": 100 * GiB + 1, "free": 100 * GiB}
+    assert area.summary == "100.0 GiB free disk required, 100 GiB free at /work"
+    on_ckpt = {**facts, "checkpoint_dir": {"path": "/mnt/ckpt", "writable": True, "free": GiB}}
+    (f,), _ = requirements(on_ckpt, min_free_disk=2 * GiB, checkpoint_dir="/mnt/ckpt")
+    assert f.evidence["path"] == "/mnt/ckpt" and f.evidence["free"] == GiB
+    assert requirements(on_ckpt, min_free_disk=2 * GiB)[0] == []  # without the option: the cwd, with room
+    (f,), _ = requirements({"host": {"disk": {"cwd": {"path": "/work", "free": None}}}}, min_free_disk=GiB)
+    assert f.title == "1 GiB free disk required at /work, free space unknown (not measured)"
+
+
+def test_gpus_required_are_counted_from_what_is_usable():
+    facts = {"paddle": {"version_file": REAL_VF}, "nvml": A100S}
+    assert requirements(facts, min_gpus=2)[0] == []
+    (f,), area = requirements(facts, min_gpus=3)
+    assert f.code == "PD602" and f.evidence["usable"] == 2 and f.evidence["required"] == 3
+    assert area.summary.startswith("3 GPU(s) required, 2 usable (GPUs NVML reports healthy")
+    (f,), _ = requirements({"nvml": A100S}, require_gpu=True)  # no Paddle: none usable
+    assert f.code == "PD601" and f.title == "A GPU is required, none is usable (Paddle is not installed)"
+    assert requirements({"nvml": A100S})[1] is None  # nothing required: no requirements line
