@@ -12,7 +12,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: `mode` is the kind of the document judged (a bench, inspect or fleet document given to check --from
+# keeps its own; "from" is a machine's report only) and "pasted" is new; version 1 documents are read
+# (see document_mode). The fields are described in docs/report.schema.json.
+SCHEMA_VERSION = 2
 # The reason of every fact a pasted environment text (``check --from issue.md``) does not give.
 NOT_IN_PASTE = "not in the pasted text"
 
@@ -240,9 +243,19 @@ def document_mode(doc: dict) -> "tuple[str, list | None]":
     """The mode and areas to re-diagnose a recorded document with: its own for a bench, inspect or
     fleet report; "from" and every area for a machine's (full, quick, or itself re-diagnosed)."""
     mode = doc.get("mode") if isinstance(doc, dict) else None
+    if mode == "from" and doc.get("schema_version") == 1:
+        mode = _kind_of_v1(doc.get("facts"))
     if mode in DOCUMENT_AREAS:
         return mode, list(DOCUMENT_AREAS[mode])
     return "from", None
+
+
+def _kind_of_v1(facts) -> str:
+    """Version 1 wrote mode "from" for any document re-diagnosed, a bench, inspect or fleet report
+    included: such a document's facts hold that one part alone."""
+    if isinstance(facts, dict) and len(facts) == 1 and next(iter(facts)) in DOCUMENT_AREAS:
+        return next(iter(facts))
+    return "from"
 
 
 class ReportFormatError(ValueError):

@@ -48,6 +48,23 @@ os.environ["PADDLEDOCTOR_CONFIG"] = "none"
 # tested on facts with a small shm, and on the real probe in tests/checks/test_check_wrong_cases.py.
 os.environ.setdefault("PADDLEDOCTOR_SHM_PATH", str(ROOT))
 
+# Every code the suite produces, and from what input; every report document against the schema
+# (tests/codes_seen.py: a plugin of the tests, nothing in paddledoctor/).
+import codes_seen  # noqa: E402  (tests/codes_seen.py)
+
+codes_seen.install()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--codes-seen", action="store_true",
+                     help="print the last session's record of the codes produced from real input "
+                          "against paddledoctor/codes.py and the allowlist, then exit")
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(codes_seen.Plugin(config), "paddledoctor-codes-seen")
+
+
 # One fake paddle package whose import crashes, hangs, raises or exits as FAKE_PADDLE_IMPORT says.
 BROKEN_PADDLE = FAKES / "paddle_broken"
 BROKEN_IMPORTS = ("segv", "sigill", "hang", "raise", "exit")

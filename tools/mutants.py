@@ -16,13 +16,14 @@ Exit status: 0 when every mutant is killed, 1 when one survived, 2 when a mutant
     python tools/mutants.py --list
     python tools/mutants.py --all-tests NAME  # run the whole suite against one mutant
 
-Standard library only. The file is restored in ``finally`` (Ctrl-C included).
+Standard library only. The file is restored in ``finally`` (Ctrl-C, SIGTERM and SIGHUP included).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -288,7 +289,10 @@ MUTANTS = [
 
 
 def _run_tests(tests, timeout: float) -> "tuple[int, str]":
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # PYTHONPATH: the children the tests start (python -m paddledoctor in a tmp folder, the
+    # probes' children) import this checkout, mutant included, not an installed copy
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider",
            *tests]
     try:
@@ -331,7 +335,14 @@ def run_one(mutant: Mutant, all_tests: bool, timeout: float) -> "tuple[str, str]
     return f"error rc={rc}", detail  # collection error, usage error: not a kill by a test
 
 
+def _stop(signum, frame):
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so that ``finally`` restores the mutated file."""
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("words", nargs="*", help="run only the mutants whose name contains one of these")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")

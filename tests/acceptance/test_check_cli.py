@@ -90,7 +90,7 @@ def test_cpu_machine_full_check_json():
     proc, doc = run_json("check", nvml=NO_DRIVER)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == doc  # one document, nothing else on stdout
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert doc["doctor_version"] == __version__
     assert doc["mode"] == "full" and doc["exit_code"] == 0
     assert doc["verdict"] == VERDICT_OK

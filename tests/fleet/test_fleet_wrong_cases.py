@@ -1,12 +1,14 @@
 """Wrong cases of the fleet on real runs. The fleet's all-reduce judged on a real wrong sum (issue #12: a check that never judged it passed
 every test). Two real ranks under Paddle's launcher (CPU build, gloo); on rank 1 the test-only fault
 tests/fakes/faults/sitecustomize.py leaves one element of paddle.distributed.all_reduce's result one
-too high, as a flaky link or a bad GPU would, with no error raised. The doctor is not touched."""
+too high (or one too low), as a flaky link or a bad GPU would, with no error raised. The doctor is not touched."""
 
 from __future__ import annotations
 
 import json
 import os
+
+import pytest
 
 from conftest import FAKE_NVML_DIR, FAKES
 from test_fleet_launch import WRAPPER, launch, worker_log
@@ -14,12 +16,13 @@ from test_fleet_launch import WRAPPER, launch, worker_log
 FAULTS = FAKES / "faults"
 
 
-def test_a_rank_whose_all_reduce_is_off_by_one_fails_and_is_named(tmp_path):
+@pytest.mark.parametrize("fault", ["all-reduce-off-by-one", "all-reduce-one-too-low"])
+def test_a_rank_whose_all_reduce_is_off_by_one_fails_and_is_named(tmp_path, fault):
     pythonpath = os.pathsep.join([str(FAULTS), str(FAKE_NVML_DIR)]
                                  + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
     proc, wall, log_dir = launch(tmp_path, 2, "--json", "--timeout", "40",
                                  env={"PYTHONPATH": pythonpath,
-                                      "PADDLEDOCTOR_TEST_FAULT": "all-reduce-off-by-one:1"})
+                                      "PADDLEDOCTOR_TEST_FAULT": f"{fault}:1"})
     log0, log1 = worker_log(log_dir, 0), worker_log(log_dir, 1)
     assert proc.returncode == 1, log0[-3000:]
     doc0 = json.loads(log0[log0.index("{"):])

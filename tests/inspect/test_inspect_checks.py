@@ -87,6 +87,19 @@ def test_diff_differences_are_pd809_a_warning():
     assert report.exit_code(strict=True) == 1
 
 
+def test_a_diff_of_dtypes_alone_is_pd809_and_counts_each_kind():
+    diff = {"a": "a.pdparams", "b": "b.pdparams", "only_in_a": [], "only_in_b": ["y", "z"],
+            "shape_mismatch": [], "dtype_mismatch": [{"name": "w", "a": "float32", "b": "float16"}],
+            "tensors": [], "compared": 1, "max_abs_diff": 0.0}
+    report = judge(file("a.pdparams"), file("b.pdparams"), diff=diff)
+    assert codes(report) == ["PD809"]
+    (f,) = report.findings
+    assert "0 tensor(s) only in the first, 2 only in the second, 0 shape and 1 dtype" in f.title
+    assert f.evidence["dtype_mismatch"] == ["w: float32 vs float16"]
+    same = {**diff, "only_in_b": [], "dtype_mismatch": []}  # the wrong case: nothing differs
+    assert codes(judge(file("a.pdparams"), file("b.pdparams"), diff=same)) == []
+
+
 def test_odd_facts_do_not_crash_the_checks():
     report = judge({"path": 3, "problems": [{"kind": "truncated"}]}, "not a dict")
     assert {f.code for f in report.findings} <= {"PD801"}, report.findings  # no PD002: no crash

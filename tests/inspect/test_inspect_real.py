@@ -122,7 +122,7 @@ def test_json_is_the_check_schema_and_check_from_rereads_it(ck, tmp_path):
     proc, doc = inspect_json(ck / "other_model.pdparams", ck / "dygraph.pdopt")
     assert proc.returncode == 1
     assert codes(doc) == {"PD803"}
-    assert doc["mode"] == "inspect" and doc["schema_version"] == 1
+    assert doc["mode"] == "inspect" and doc["schema_version"] == 2
     assert [a["area"] for a in doc["areas"]] == ["checkpoint"]
     report = tmp_path / "inspect.json"
     report.write_text(proc.stdout)

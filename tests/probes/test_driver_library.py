@@ -55,3 +55,36 @@ def test_pd308_on_a_jetson_and_not_pd300(tmp_path):
     # the wrong case: the same machine without a Tegra release is a machine without a driver
     codes = {f.code for f in doctor.diagnose(_facts()).findings}
     assert "PD308" not in codes and "PD300" in codes
+
+
+def test_gpu_device_nodes_without_libcuda_on_the_loader_path_is_pd211(tmp_path):
+    root = tree(tmp_path, {"dev/nvidia0": "", "dev/nvidiactl": ""})
+    d = loader.probe_driver_library(root)
+    if d.get("path"):
+        import pytest
+        pytest.skip(f"this machine's loader finds a libcuda.so.1 ({d['path']})")
+    facts = {**_facts(), "driver_libs": d}
+    found = {f.code: f for f in doctor.diagnose(facts).findings}
+    f = found["PD211"]
+    assert f.evidence["searched"].startswith("LD_LIBRARY_PATH, ")
+    assert f.evidence["searched"].endswith(", the default folders")
+    assert f.evidence["dev_nvidia"] == "nvidia0, nvidiactl"
+    assert f.fix.commands == ["nvidia-smi"]  # NVML fails too: the driver is missing
+    assert "PD002" not in found
+
+
+def test_wsl2_without_libcuda_on_the_loader_path_is_pd211_with_the_wsl_folder(tmp_path):
+    root = tree(tmp_path, {"dev/dxg": "", "usr/lib/wsl/lib/libcuda.so.1": ""})
+    d = loader.probe_driver_library(root)
+    if d.get("path"):
+        import pytest
+        pytest.skip(f"this machine's loader finds a libcuda.so.1 ({d['path']})")
+    f = {x.code: x for x in doctor.diagnose({**_facts(), "driver_libs": d}).findings}["PD211"]
+    assert f.evidence["wsl"] is True
+    assert f.fix.commands == ['export LD_LIBRARY_PATH="/usr/lib/wsl/lib:$LD_LIBRARY_PATH"']
+    assert f.fix.text == "WSL2 keeps the Windows driver's libcuda.so.1 in /usr/lib/wsl/lib."
+    # the wrong case: the folder without libcuda.so.1 says the Windows driver must be updated
+    (tmp_path / "usr/lib/wsl/lib/libcuda.so.1").unlink()
+    d = loader.probe_driver_library(root)
+    f = {x.code: x for x in doctor.diagnose({**_facts(), "driver_libs": d}).findings}["PD211"]
+    assert f.fix.text.endswith("(not there now: update the NVIDIA driver on Windows, then `wsl --shutdown`).")

@@ -196,6 +196,18 @@ def test_paddle_from_conda_and_from_pip_is_pd152(tmp_path):
     assert "paddlepaddle-gpu" in f.title
 
 
+def test_paddle_cpu_from_conda_and_gpu_from_pip_is_pd152(tmp_path):
+    prefix = conda_env(tmp_path, {"paddlepaddle": ("3.2.2", "py311_cpu_many_linux", "paddle")})
+    site = tmp_path / "site"
+    dist(site, "paddlepaddle_gpu", "3.2.2", "pip")  # the wheel's dist-info: paddlepaddle_gpu-3.2.2
+    facts = facts_for(tmp_path, {}, prefix=prefix, stack=stack_probe.probe([str(site)]))
+    found = codes(facts)
+    assert "PD002" not in found
+    (f,) = found["PD152"]
+    assert {"package": "paddlepaddle (conda) and paddlepaddle-gpu (pip)", "conda": "3.2.2",
+            "on_disk": "3.2.2"} in f.evidence["mixed"], f.evidence
+
+
 def test_conda_cuda_of_another_major_is_pd153(tmp_path):
     prefix = conda_env(tmp_path, {"cudatoolkit": ("11.2.2", "hbe64b41_10", "conda-forge"),
                                   "cudnn": ("8.2.1", "h8be5bbe_0", "conda-forge")})

@@ -201,6 +201,16 @@ def test_two_nccl_majors_side_by_side_are_pd150(tmp_path):
     assert "PD150" not in found
 
 
+def test_three_nccl_majors_are_one_pd150_whose_fix_keeps_the_last(tmp_path):
+    found = judge(R.site(tmp_path, R.pypi_metadata("nvidia-nccl-cu11==2.21.5"),
+                         R.pypi_metadata("nvidia-nccl-cu12==2.26.2"),
+                         R.pypi_metadata("nvidia-nccl-cu13==2.27.7")))
+    (f,) = found["PD150"]
+    assert "CUDA 11 wheel, CUDA 12 wheel, CUDA 13 wheel" in f.title, f.title
+    assert ("`python -m pip uninstall nvidia-nccl-cu11 nvidia-nccl-cu12` if nvidia-nccl-cu13 is the "
+            "one in use") in f.fix.text, f.fix.text
+
+
 # A CUDA 12.6 build's version-file literals (synthesized: the GPU 3.x wheels are not on PyPI)
 GPU_BUILD_SYNTHESIZED = {"found": True, "version_file": {
     "full_version": "3.1.0", "cuda_version": "12.6", "cudnn_version": "9.5.1",

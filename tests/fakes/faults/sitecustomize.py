@@ -13,6 +13,8 @@ on a machine whose disk, memory or interconnect corrupts data.
     statvfs-hangs:K          on rank K, os.statvfs never returns (from start-up, in every process of
                              that rank), as on a node whose NFS mount hangs: the rank's own check,
                              which reads the free space where it runs, never finishes
+    all-reduce-one-too-low:K the same, one too low (a comparison that only looks for larger
+                             values must not pass it)
 
 Unset, or any other value: nothing happens.
 """
@@ -44,7 +46,7 @@ def _corrupt_load(paddle):
     paddle.load = load
 
 
-def _all_reduce_off_by_one(paddle, rank):
+def _all_reduce_off_by_one(paddle, rank, delta=1):
     dist = paddle.distributed
     real = dist.all_reduce
 
@@ -53,9 +55,9 @@ def _all_reduce_off_by_one(paddle, rank):
         if os.environ.get("PADDLE_TRAINER_ID") == rank and tensor.dtype == paddle.int64 \
                 and tensor.shape and tensor.shape[0] > 5:
             arr = tensor.numpy().copy()
-            arr[5] += 1
+            arr[5] += delta
             tensor.set_value(arr)
-            sys.stderr.write(f"test fault: all_reduce result off by one on rank {rank}\n")
+            sys.stderr.write(f"test fault: all_reduce result off by {delta:+d} on rank {rank}\n")
         return out
 
     dist.all_reduce = all_reduce
@@ -66,6 +68,8 @@ def _patch(paddle):
         _corrupt_load(paddle)
     elif FAULT.startswith("all-reduce-off-by-one:"):
         _all_reduce_off_by_one(paddle, FAULT.split(":", 1)[1])
+    elif FAULT.startswith("all-reduce-one-too-low:"):
+        _all_reduce_off_by_one(paddle, FAULT.split(":", 1)[1], delta=-1)
 
 
 class _AfterPaddle:

@@ -1,0 +1,190 @@
+"""Checks met one wrong case at a time, where the mutation score (tools/mutation.py, group
+``checks``) found that no test told a right answer from a wrong one. Build facts are the version
+file of the real paddlepaddle-gpu 2.6.2 wheel (tests/fixtures/real/); where a test adds a part of
+its own it says so."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from paddledoctor import checks
+from paddledoctor.checks import facts as F
+
+from conftest import FIXTURES
+
+REAL_VF = json.loads((FIXTURES / "real" / "paddle_gpu_2.6.2_version_file.json").read_text())["version_file"]
+
+
+def run(facts):
+    found, areas = checks.run(facts, {})
+    return {f.code: f for f in found}, {a.area: a for a in areas}
+
+
+@pytest.mark.parametrize("code, text", [
+    ("22501", "2.25.1"), ("21602", "2.16.2"), ("20900", "2.9.0"),   # 2.9 on: major*10000
+    ("2804", "2.8.4"), ("2708", "2.7.8"),                            # before: major*1000
+    ("", None), ("False", None), ("2.18.5", "2.18.5"),
+])
+def test_nccl_version_codes_as_paddle_records_them(code, text):
+    assert F.nccl_text(code) == text
+
+
+def test_the_cuda_line_names_what_the_real_wheel_was_built_with():
+    _, areas = run({"paddle": {"version_file": REAL_VF}})
+    assert areas["cuda"].summary.startswith("CUDA 11.8, cuDNN 8.6.0"), areas["cuda"].summary
+    no_cudnn = {**REAL_VF, "cudnn_version": "False", "nccl_version": "21602"}  # a part of our own
+    _, areas = run({"paddle": {"version_file": no_cudnn}})
+    assert areas["cuda"].summary.startswith("CUDA 11.8, NCCL 2.16.2"), areas["cuda"].summary
+    assert "cuDNN" not in areas["cuda"].summary
+
+
+def test_pd003_says_more_only_when_there_is_more():
+    one = run({"doctor": {"not_understood": ["nvml.gpus: a string, not a list"]}})[0]["PD003"]
+    assert one.title.endswith("set aside: nvml.gpus: a string, not a list"), one.title
+    two = run({"doctor": {"not_understood": ["nvml.gpus: a string", "host.env: a list"]}})[0]["PD003"]
+    assert two.title.startswith("2 value(s)") and two.title.endswith("a string ..."), two.title
+
+
+def test_pd605_judges_the_checkpoint_dir_only_when_one_was_asked_for(tmp_path):
+    from paddledoctor.doctor import probe_checkpoint_dir
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    facts = {"checkpoint_dir": probe_checkpoint_dir(a_file / "ckpt")}  # the real probe's answer
+    found, _ = checks.run(facts, {"checkpoint_dir": str(a_file / "ckpt")})
+    assert [f.code for f in found if f.area == "requirements"] == ["PD605"]
+    found, _ = checks.run(facts, {})  # the wrong case: no checkpoint dir was asked for
+    assert "PD605" not in {f.code for f in found}
+    writable = {"checkpoint_dir": probe_checkpoint_dir(tmp_path / "ok")}
+    found, _ = checks.run(writable, {"checkpoint_dir": str(tmp_path / "ok")})
+    assert "PD605" not in {f.code for f in found}
+
+
+# Two GPUs as NVML reports them (hand-made, in the shape of the nvml probe)
+NVML_2GPUS = {"status": "ok", "driver_version": "550.54.14", "gpu_count": 2, "gpus": []}
+
+
+def cudnn_facts(**more):
+    return {"paddle": {"version_file": REAL_VF}, "nvml": NVML_2GPUS, **more}
+
+
+@pytest.mark.parametrize("runtime, code, severity", [
+    (8600, None, None), (8907, None, None),          # 8.6.0 itself, a newer 8.x
+    (8401, "PD204", "warn"),                         # 8.4.1: the major, but older than the build's
+    (7605, "PD204", "error"), (90501, "PD204", "error"),  # 7.6.5 and 9.5.1: another major
+])
+def test_the_cudnn_paddle_loaded_against_the_real_wheels_8_6(runtime, code, severity):
+    found, _ = run(cudnn_facts(runtime={"devices": {"cudnn_runtime": runtime}}))
+    assert ("PD204" in found) is (code is not None), found
+    if code:
+        assert found["PD204"].severity.value == severity
+        loaded = {8401: "8.4.1", 7605: "7.6.5", 90501: "9.5.1"}[runtime]
+        assert found["PD204"].title.startswith(f"cuDNN {loaded} (loaded by Paddle)")
+
+
+def test_cudnn_files_on_the_library_path_are_judged_and_pips_files_left_to_its_package():
+    libs = {"cudnn": [{"path": "/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5", "version": "7.6.5",
+                       "source": "ldconfig"},
+                      {"path": "/venv/site-packages/nvidia/cudnn/lib/libcudnn.so.9", "version": "9",
+                       "source": "pip"}]}
+    found, _ = run(cudnn_facts(cuda_libs=libs))
+    assert found["PD204"].evidence["found"] == ["7.6.5 (/usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5)"]
+    only_pip = {"cudnn": libs["cudnn"][1:]}  # the wrong case: pip's file alone is no candidate
+    assert "PD204" not in run(cudnn_facts(cuda_libs=only_pip))[0]
+
+
+def nccl_facts(gpus=2, vf=None, **more):
+    return {"paddle": {"version_file": vf or REAL_VF}, "nvml": {**NVML_2GPUS, "gpu_count": gpus}, **more}
+
+
+def test_paddle_2_records_no_nccl_version_so_nccl_is_unknown_not_absent():
+    found, _ = run(nccl_facts())  # the real 2.6.2 version file: no nccl_version literal
+    assert "PD206" not in found
+    odd = nccl_facts(runtime={"build": {"compiled_with_nccl": 0}})  # a 0 where a bool belongs
+    assert "PD206" not in run(odd)[0]
+
+
+def test_built_without_nccl_said_by_the_running_paddle_or_a_recorded_0():
+    f = run(nccl_facts(runtime={"build": {"compiled_with_nccl": False}}))[0]["PD206"]
+    assert f.title.startswith("This Paddle was built without NCCL")
+    assert f.evidence["compiled_with_nccl"] is False and f.evidence["gpus"] == 2
+    f = run(nccl_facts(vf={**REAL_VF, "nccl_version": "0"}))[0]["PD206"]  # a part of our own
+    assert f.title.startswith("This Paddle was built without NCCL")
+    assert f.evidence["compiled_with_nccl"] == "unknown"
+    assert "PD206" not in run(nccl_facts(gpus=1, runtime={"build": {"compiled_with_nccl": False}}))[0]
+
+
+def test_a_build_with_nccl_and_no_nccl_library_found_is_pd206_with_the_pip_package():
+    vf = {**REAL_VF, "nccl_version": "21602"}
+    f = run(nccl_facts(vf=vf, cuda_libs={"nccl": []}))[0]["PD206"]
+    assert f.title == "No NCCL library found for 2 GPUs (Paddle built with NCCL 2.16.2)"
+    assert f.fix.commands[0].endswith("install nvidia-nccl-cu11")
+    found = run(nccl_facts(vf=vf, cuda_libs={"nccl": [{"path": "/usr/lib/libnccl.so.2", "version": "2",
+                                                        "source": "ldconfig"}]}))[0]
+    assert "PD206" not in found
+    pip = {"packages": {"nvidia-nccl-cu11": [{"version": "2.16.2"}]}}
+    assert "PD206" not in run(nccl_facts(vf=vf, cuda_libs={"nccl": []}, distributions=pip))[0]
+
+
+# --- requirements: the pre-flight's numbers at their edges ------------------------------------
+# NVML facts as the real nvml probe read the stand-in driver's two A100s (80 GiB each, all free);
+# the report around them is synthesized (tests/fixtures/synthesized/README.md).
+A100S = json.loads((FIXTURES / "synthesized" / "gpu_build_ok_a100.json").read_text())["facts"]["nvml"]
+GiB = 1024 ** 3
+
+
+def requirements(facts, **options):
+    found, areas = checks.run(facts, options)
+    return ([f for f in found if f.area == "requirements"],
+            next((a for a in areas if a.area == "requirements"), None))  # None: the area is hidden
+
+
+def test_free_gpu_memory_at_the_edge():
+    facts = {"paddle": {"version_file": REAL_VF}, "nvml": A100S}
+    assert requirements(facts, min_free_gpu_mem=80 * GiB)[0] == []          # exactly what is free
+    (f,), _ = requirements(facts, min_free_gpu_mem=80 * GiB + 1)
+    assert f.code == "PD603" and f.evidence["gpus_with_enough"] == 0 and f.evidence["required_gpus"] == 1
+    assert f.evidence["free_per_gpu"] == ["gpu 0: 80 GiB free of 80 GiB", "gpu 1: 80 GiB free of 80 GiB"]
+    found, _ = requirements(facts, min_free_gpu_mem=GiB, min_gpus=3)
+    assert [x.code for x in found] == ["PD602", "PD603"]  # 3 GPUs required, and memory on 3
+    f = found[1]
+    assert f.title.startswith("3 GPU(s) with 1 GiB free required, 2 have it")
+    assert requirements(facts, min_free_gpu_mem=GiB, min_gpus=2)[0] == []
+
+
+def test_a_gpu_whose_queries_failed_has_no_free_memory_to_count():
+    broken = {**A100S, "gpus": [{**A100S["gpus"][0], "error": "GPU is lost"}, A100S["gpus"][1]]}
+    assert requirements({"nvml": broken}, min_free_gpu_mem=GiB)[0] == []
+    found, _ = requirements({"paddle": {"version_file": REAL_VF}, "nvml": broken},
+                            min_free_gpu_mem=GiB, min_gpus=2)
+    f = next(x for x in found if x.code == "PD603")
+    assert f.evidence["gpus_with_enough"] == 1 and f.evidence["free_per_gpu"][0].startswith("gpu 0: ? free")
+    (f,), _ = requirements({"nvml": {"status": "init_failed", "gpus": []}}, min_free_gpu_mem=GiB)
+    assert "NVML reports no GPU" in f.title
+
+
+def test_free_disk_at_the_edge_and_where_it_is_measured():
+    facts = {"host": {"disk": {"cwd": {"path": "/work", "free": 100 * GiB}}}}
+    assert requirements(facts, min_free_disk=100 * GiB)[0] == []
+    (f,), area = requirements(facts, min_free_disk=100 * GiB + 1)
+    assert f.code == "PD604" and f.title == "100.0 GiB free disk required at /work, 100 GiB free"
+    assert f.evidence == {"path": "/work", "required_free": 100 * GiB + 1, "free": 100 * GiB}
+    assert area.summary == "100.0 GiB free disk required, 100 GiB free at /work"
+    on_ckpt = {**facts, "checkpoint_dir": {"path": "/mnt/ckpt", "writable": True, "free": GiB}}
+    (f,), _ = requirements(on_ckpt, min_free_disk=2 * GiB, checkpoint_dir="/mnt/ckpt")
+    assert f.evidence["path"] == "/mnt/ckpt" and f.evidence["free"] == GiB
+    assert requirements(on_ckpt, min_free_disk=2 * GiB)[0] == []  # without the option: the cwd, with room
+    (f,), _ = requirements({"host": {"disk": {"cwd": {"path": "/work", "free": None}}}}, min_free_disk=GiB)
+    assert f.title == "1 GiB free disk required at /work, free space unknown (not measured)"
+
+
+def test_gpus_required_are_counted_from_what_is_usable():
+    facts = {"paddle": {"version_file": REAL_VF}, "nvml": A100S}
+    assert requirements(facts, min_gpus=2)[0] == []
+    (f,), area = requirements(facts, min_gpus=3)
+    assert f.code == "PD602" and f.evidence["usable"] == 2 and f.evidence["required"] == 3
+    assert area.summary.startswith("3 GPU(s) required, 2 usable (GPUs NVML reports healthy")
+    (f,), _ = requirements({"nvml": A100S}, require_gpu=True)  # no Paddle: none usable
+    assert f.code == "PD601" and f.title == "A GPU is required, none is usable (Paddle is not installed)"
+    assert requirements({"nvml": A100S})[1] is None  # nothing required: no requirements line
