@@ -23,6 +23,10 @@ UNITS = {
 }
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
 _SHOWN = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+# One template per unit, written out: the Chinese catalog holds them, so that a size inside a
+# sentence reads as a value and the sentence around it is still translated (i18n).
+_SHOWN_AS = {"KiB": lambda n: f"{n} KiB", "MiB": lambda n: f"{n} MiB", "GiB": lambda n: f"{n} GiB",
+             "TiB": lambda n: f"{n} TiB", "PiB": lambda n: f"{n} PiB"}
 
 
 class SizeError(ValueError):
@@ -57,4 +61,4 @@ def format_size(n: Any) -> str:
     if unit == 0:
         return f"{n:.0f} B"
     text = f"{value:.1f}"
-    return f"{text[:-2] if text.endswith('.0') else text} {_SHOWN[unit]}"
+    return _SHOWN_AS[_SHOWN[unit]](text[:-2] if text.endswith(".0") else text)

@@ -47,7 +47,7 @@ LABEL = "label"  # msgctxt of evidence labels
 JUDGING = ["checks", "codes.py", "model.py", "selection.py", "config.py", "explain.py", "commands.py",
            "render/markdown.py", "render/bench.py", "render/inspect.py", "render/explain.py",
            "fleet/table.py", "fleet/command.py", "bench/command.py", "inspect/command.py", "report.py",
-           "preflight.py", "paste/__init__.py", "paste/parsers.py", "probes/isolate.py"]
+           "preflight.py", "paste/__init__.py", "paste/parsers.py", "probes/isolate.py", "sizes.py"]
 # Modules whose messages are marked: tr(...), help=..., command docstrings.
 MARKED = ["render/terminal.py", "render/findings.py", "cli.py", "i18n"]
 # Tables whose values are texts: {module: names assigned a dict (or tuple) of them}.
