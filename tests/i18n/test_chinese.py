@@ -75,6 +75,10 @@ def test_the_chinese_check_is_chinese_with_the_same_install_command(quick_runs):
         if line.strip().startswith("$") or not words:
             continue
         assert CJK.search(line), f"an English line in the Chinese output: {line!r}"
+    # an English list in English brackets, "(cc 8.0, 80 GiB)", is a sentence the catalog missed
+    for line in zh.splitlines():
+        if not line.strip().startswith("$"):
+            assert not re.search(r"\([^()]*, [^()]*\)", line), f"an English list: {line!r}"
 
 
 def test_json_stays_english_whatever_the_language(quick_runs):

@@ -58,7 +58,8 @@ def machine_document():
 def test_every_field_the_model_writes_is_in_the_schema(machine_document):
     doc = machine_document
     assert set(doc) == set(SCHEMA["required"])
-    assert set(SCHEMA["properties"]) - set(doc) == {"redaction"}  # report --format json only
+    # redaction: report --format json only; translations: --json under another language only
+    assert set(SCHEMA["properties"]) - set(doc) == {"redaction", "translations"}
     assert set(doc["options"]) <= set(SCHEMA["properties"]["options"]["properties"])
     assert set(doc["facts"]) <= set(SCHEMA["properties"]["facts"]["properties"])
     finding = next(f for f in doc["findings"] if f["fix"])
