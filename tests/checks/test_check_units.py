@@ -168,9 +168,9 @@ def test_free_disk_at_the_edge_and_where_it_is_measured():
     facts = {"host": {"disk": {"cwd": {"path": "/work", "free": 100 * GiB}}}}
     assert requirements(facts, min_free_disk=100 * GiB)[0] == []
     (f,), area = requirements(facts, min_free_disk=100 * GiB + 1)
-    assert f.code == "PD604" and f.title == "100.0 GiB free disk required at /work, 100 GiB free"
+    assert f.code == "PD604" and f.title == "100 GiB free disk required at /work, 100 GiB free"
     assert f.evidence == {"path": "/work", "required_free": 100 * GiB + 1, "free": 100 * GiB}
-    assert area.summary == "100.0 GiB free disk required, 100 GiB free at /work"
+    assert area.summary == "100 GiB free disk required, 100 GiB free at /work"
     on_ckpt = {**facts, "checkpoint_dir": {"path": "/mnt/ckpt", "writable": True, "free": GiB}}
     (f,), _ = requirements(on_ckpt, min_free_disk=2 * GiB, checkpoint_dir="/mnt/ckpt")
     assert f.evidence["path"] == "/mnt/ckpt" and f.evidence["free"] == GiB
