@@ -250,3 +250,35 @@ def test_a_number_where_a_bool_belongs_is_not_taken_for_it():
     unreadable = {"found": 1, "version_file": Unavailable("paddle/version/__init__.py is unreadable")}
     assert "PD108" not in run({"paddle": unreadable})[0]
     assert "PD108" in run({"paddle": {**unreadable, "found": True}})[0]
+
+
+# --- bench: PD707 puts safetensors' share of the disk beside paddle.save's ---------------------
+
+def test_pd707_evidence_gives_safetensors_share_of_the_same_disk():
+    b = {"dygraph": {"save_best_mbps": 150.0}, "disk": {"write_mbps": 1000.0},
+         "safetensors": {"save_mbps": 800.0}}  # figures of our own, in the bench's shape
+    f = run({"bench": b})[0]["PD707"]
+    assert f.evidence["efficiency"] == "15%" and f.evidence["safetensors_efficiency"] == "80%"
+    assert "(80% of the disk)" in f.fix.text
+
+
+# --- fleet: PD906 lists eight secret names, then says how many more ---------------------------
+
+@pytest.mark.parametrize("count", [8, 9])
+def test_pd906_lists_eight_names_then_counts_the_rest(count):
+    names = [f"S{i}" for i in range(count)]
+    fleet = {"scope": "rank", "launch": {"log_dir": "log"},
+             "env_on_disk": {"files": ["log/envlog.0"], "secret_names": names}}
+    f = run({"fleet": fleet})[0]["PD906"]
+    assert f.title.endswith(f"with {count} secret-looking variable(s): S0, S1, S2, S3, S4, S5, S6, S7"
+                            + ("" if count == 8 else ", ... 1 more")), f.title
+    assert f.evidence["secret_variable_names"] == names
+
+
+# --- the area lines: --skip within the areas asked for ----------------------------------------
+
+def test_skip_narrows_the_areas_asked_for_it_does_not_add_the_others():
+    _, areas = checks.run(cudnn_facts(), {"skip": "gpu"}, areas=["gpu", "cuda"])
+    assert [a.area for a in areas] == ["cuda"]
+    _, areas = checks.run(cudnn_facts(), {}, areas=["gpu", "cuda"])
+    assert sorted(a.area for a in areas) == ["cuda", "gpu"]
