@@ -282,3 +282,17 @@ def test_skip_narrows_the_areas_asked_for_it_does_not_add_the_others():
     assert [a.area for a in areas] == ["cuda"]
     _, areas = checks.run(cudnn_facts(), {}, areas=["gpu", "cuda"])
     assert sorted(a.area for a in areas) == ["cuda", "gpu"]
+
+
+# --- stack: PD150 counts pip's own copies of a library, not the system's ----------------------
+
+def test_pd150_on_two_majors_of_pips_cudnn_not_a_system_copy_beside_one():
+    system = {"path": "/usr/lib/x86_64-linux-gnu/libcudnn.so.8.9.7", "version": "8.9.7", "source": "ldconfig"}
+    pip8 = {"path": "/venv/site-packages/nvidia/cudnn/lib/libcudnn.so.8", "version": "8", "source": "pip"}
+    pip9 = {"path": "/venv/site-packages/nvidia/cudnn/lib/libcudnn.so.9", "version": "9", "source": "pip"}
+    stack = {"distributions": {}}  # no wheel names: the sonames alone tell the majors
+    (f,) = [x for x in checks.run({"stack": stack, "cuda_libs": {"cudnn": [pip8, pip9]}}, {})[0]
+            if x.code == "PD150"]
+    assert f.evidence == {"library": "cuDNN", "copies": {"so.8": [pip8["path"]], "so.9": [pip9["path"]]}}
+    found, _ = checks.run({"stack": stack, "cuda_libs": {"cudnn": [system, pip9]}}, {})
+    assert "PD150" not in {x.code for x in found}  # the wrong case: the system's cuDNN is no pip copy
