@@ -52,6 +52,7 @@ GROUPS = {
                 "tests/checks/test_from_fixtures.py", "tests/checks/test_check_units.py",
                 "tests/binaries/test_archs_checks.py", "tests/bench/test_bench_checks.py",
                 "tests/fleet/test_fleet_checks.py", "tests/inspect/test_inspect_checks.py",
+                "tests/inspect/test_inspect_folders.py",
                 "tests/stack/test_environment.py", "tests/stack/test_stack_real.py",
                 "tests/probes/test_driver_library.py", "tests/checks/test_check_wrong_cases.py",
                 "tests/paste"],

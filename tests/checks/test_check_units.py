@@ -11,6 +11,7 @@ import pytest
 
 from paddledoctor import checks
 from paddledoctor.checks import facts as F
+from paddledoctor.model import Unavailable
 
 from conftest import FIXTURES
 
@@ -188,3 +189,110 @@ def test_gpus_required_are_counted_from_what_is_usable():
     (f,), _ = requirements({"nvml": A100S}, require_gpu=True)  # no Paddle: none usable
     assert f.code == "PD601" and f.title == "A GPU is required, none is usable (Paddle is not installed)"
     assert requirements({"nvml": A100S})[1] is None  # nothing required: no requirements line
+
+
+# --- gpu: ECC counts and a lost GPU, on the stand-in driver's A100 facts ----------------------
+# Each test sets the counts NVML would report for one GPU (a part of our own; the rest is A100S).
+
+def one_a100(**fields):
+    return {"paddle": {"version_file": REAL_VF},
+            "nvml": {**A100S, "gpus": [{**A100S["gpus"][0], **fields}, A100S["gpus"][1]]}}
+
+
+@pytest.mark.parametrize("volatile, aggregate, severity, title", [
+    (2, 0, "error", "GPU 0 (NVIDIA A100-SXM4-80GB) has 2 uncorrected ECC error(s) since boot"),
+    (2, 5, "error", "GPU 0 (NVIDIA A100-SXM4-80GB) has 2 uncorrected ECC error(s) since boot, "
+                    "5 in its lifetime"),
+    (0, 5, "warn", "GPU 0 (NVIDIA A100-SXM4-80GB) has 5 uncorrected ECC error(s) in its lifetime "
+                   "(none since boot)"),
+])
+def test_pd304_on_errors_since_boot_or_in_the_lifetime_alone(volatile, aggregate, severity, title):
+    found, areas = run(one_a100(ecc_uncorrected_volatile=volatile, ecc_uncorrected_aggregate=aggregate))
+    f = found["PD304"]
+    assert (f.title, f.severity.value) == (title, severity)
+    assert f.evidence == {"gpu": 0, "uncorrected_volatile": volatile, "uncorrected_aggregate": aggregate}
+    assert "PD304" not in run(one_a100())[0]  # the wrong case: no error at all
+
+
+def test_a_lost_gpu_is_named_by_its_bus_id_in_the_gpu_line():
+    lost = {k: v for k, v in A100S["gpus"][0].items() if k in ("index", "pci_bus_id")}
+    facts = {"nvml": {**A100S, "gpus": [{**lost, "error": "GpuIsLost"}, A100S["gpus"][1]]}}
+    _, areas = run(facts)
+    assert "1× GPU 0 lost (00000000:07:00.0)" in areas["gpu"].summary, areas["gpu"].summary
+    facts["nvml"]["gpus"][0].pop("pci_bus_id")  # no bus id: the error names it
+    assert "1× GPU 0 lost (GpuIsLost)" in run(facts)[1]["gpu"].summary
+
+
+# --- cuda: PD210's fix names the Paddle it is about -------------------------------------------
+
+def test_pd210_fix_names_the_paddle_version_that_dlopens_libcublas():
+    facts = {"paddle": {"version_file": REAL_VF}, "nvml": A100S,
+             "cuda_runtime": {"cuda_major": "11", "pip_build": False,  # the probe's shape, no cuBLAS
+                              "libraries": {"cublas": {"soname": "libcublas.so", "path": None}}}}
+    f = run(facts)[0]["PD210"]
+    assert f.title.endswith("libcublas.so not found"), f.title
+    assert f.fix.text.startswith("Paddle 2.6.2 dlopens the unversioned libcublas.so"), f.fix.text
+
+
+# --- a 0 or 1 where the probes write a bool is not read as the bool ---------------------------
+# (as compiled_with_nccl: 0 above; the probes write JSON booleans, a hand-edited report may not)
+
+def test_a_number_where_a_bool_belongs_is_not_taken_for_it():
+    bench = {"options": {"model": "mlp"}, "model_checkpoint": {"exact": 0, "mismatches": ["w"]}}
+    assert "PD701" not in run({"bench": bench})[0]
+    assert "PD701" in run({"bench": {**bench, "model_checkpoint": {"exact": False, "mismatches": ["w"]}}})[0]
+    model_run = {"deterministic": 0, "variants": {"typical": {"exact": False},
+                                                  "full": {"exact": False, "first_differing_step": 3}}}
+    found = run({"bench": {"options": {"model": "mlp"}, "model_run": model_run}})[0]
+    assert "PD714" in found and "PD715" not in found  # 0 is not "the two runs differed"
+    found = run({"bench": {"options": {"model": "mlp"}, "model_run": {**model_run, "deterministic": False}}})[0]
+    assert "PD714" not in found
+    unreadable = {"found": 1, "version_file": Unavailable("paddle/version/__init__.py is unreadable")}
+    assert "PD108" not in run({"paddle": unreadable})[0]
+    assert "PD108" in run({"paddle": {**unreadable, "found": True}})[0]
+
+
+# --- bench: PD707 puts safetensors' share of the disk beside paddle.save's ---------------------
+
+def test_pd707_evidence_gives_safetensors_share_of_the_same_disk():
+    b = {"dygraph": {"save_best_mbps": 150.0}, "disk": {"write_mbps": 1000.0},
+         "safetensors": {"save_mbps": 800.0}}  # figures of our own, in the bench's shape
+    f = run({"bench": b})[0]["PD707"]
+    assert f.evidence["efficiency"] == "15%" and f.evidence["safetensors_efficiency"] == "80%"
+    assert "(80% of the disk)" in f.fix.text
+
+
+# --- fleet: PD906 lists eight secret names, then says how many more ---------------------------
+
+@pytest.mark.parametrize("count", [8, 9])
+def test_pd906_lists_eight_names_then_counts_the_rest(count):
+    names = [f"S{i}" for i in range(count)]
+    fleet = {"scope": "rank", "launch": {"log_dir": "log"},
+             "env_on_disk": {"files": ["log/envlog.0"], "secret_names": names}}
+    f = run({"fleet": fleet})[0]["PD906"]
+    assert f.title.endswith(f"with {count} secret-looking variable(s): S0, S1, S2, S3, S4, S5, S6, S7"
+                            + ("" if count == 8 else ", ... 1 more")), f.title
+    assert f.evidence["secret_variable_names"] == names
+
+
+# --- the area lines: --skip within the areas asked for ----------------------------------------
+
+def test_skip_narrows_the_areas_asked_for_it_does_not_add_the_others():
+    _, areas = checks.run(cudnn_facts(), {"skip": "gpu"}, areas=["gpu", "cuda"])
+    assert [a.area for a in areas] == ["cuda"]
+    _, areas = checks.run(cudnn_facts(), {}, areas=["gpu", "cuda"])
+    assert sorted(a.area for a in areas) == ["cuda", "gpu"]
+
+
+# --- stack: PD150 counts pip's own copies of a library, not the system's ----------------------
+
+def test_pd150_on_two_majors_of_pips_cudnn_not_a_system_copy_beside_one():
+    system = {"path": "/usr/lib/x86_64-linux-gnu/libcudnn.so.8.9.7", "version": "8.9.7", "source": "ldconfig"}
+    pip8 = {"path": "/venv/site-packages/nvidia/cudnn/lib/libcudnn.so.8", "version": "8", "source": "pip"}
+    pip9 = {"path": "/venv/site-packages/nvidia/cudnn/lib/libcudnn.so.9", "version": "9", "source": "pip"}
+    stack = {"distributions": {}}  # no wheel names: the sonames alone tell the majors
+    (f,) = [x for x in checks.run({"stack": stack, "cuda_libs": {"cudnn": [pip8, pip9]}}, {})[0]
+            if x.code == "PD150"]
+    assert f.evidence == {"library": "cuDNN", "copies": {"so.8": [pip8["path"]], "so.9": [pip9["path"]]}}
+    found, _ = checks.run({"stack": stack, "cuda_libs": {"cudnn": [system, pip9]}}, {})
+    assert "PD150" not in {x.code for x in found}  # the wrong case: the system's cuDNN is no pip copy

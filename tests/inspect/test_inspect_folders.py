@@ -182,3 +182,31 @@ def test_a_distributed_checkpoint_without_its_shard_or_metadata_is_broken(folder
     assert "PD811" in by and "0_0.distcp" in " ".join(by["PD811"].evidence["faults"])
     assert "missing 0.metadata" in by["PD812"].title + " ".join(by["PD812"].evidence.get("faults", []))
     assert report.exit_code() == 1
+
+
+def test_an_older_checkpoint_with_two_faults_names_the_first_and_counts_the_rest(folder):
+    old = folder / "nlp" / "checkpoint-200"
+    (old / "optimizer.pdopt").unlink()
+    (old / "scheduler.pdparams").unlink()
+    report, by = verdict(folder / "nlp")
+    f = by["PD812"]
+    assert f.title.endswith(" (+1 more)"), f.title
+    assert f.title.split(" cannot be resumed from: ")[1] == f"{f.evidence['faults'][0]} (+1 more)"
+    assert len(f.evidence["faults"]) == 2 and report.exit_code() == 0  # the newest is whole
+
+
+def test_an_optimizer_is_judged_against_the_model_file_of_its_own_stem(folder):
+    seg = folder / "seg"
+    # iter_1000's model rebuilt after three other layers: its parameters are named linear_3.*
+    subprocess.run([sys.executable, "-c", (
+        "import paddle,sys\n"
+        "paddle.nn.Linear(1,1); paddle.nn.Linear(1,1); paddle.nn.Linear(1,1)\n"
+        "m=paddle.nn.Linear(4,2)\n"
+        "paddle.save(m.state_dict(), sys.argv[1])\n"), str(seg / "iter_1000" / "model.pdparams")],
+        check=True, timeout=120)
+    files = [seg / "iter_1000" / "model.pdparams", seg / "iter_2000" / "model.pdparams",
+             seg / "iter_2000" / "model.pdopt"]
+    report = inspect([str(p) for p in files])
+    assert "PD803" not in {f.code for f in report.findings}, [f.title for f in report.findings]
+    report = inspect([str(files[0]), str(files[2])])  # the wrong case: the only model is another's
+    assert "PD803" in {f.code for f in report.findings}, [f.title for f in report.findings]
