@@ -624,16 +624,32 @@ def _dup(m: Machine, at: int) -> None:
     m.push(m.top())
 
 
+def _c_line(line: bytes) -> bytes:
+    """A text argument as CPython's C unpickler parses a number from it: as a C string, which ends at
+    its first NUL byte ("p4\\0garbage\\n" is PUT 4 there, and what follows the line runs)."""
+    return line.split(b"\0", 1)[0]
+
+
+def _c_int(line: bytes, base: int = 10) -> int:
+    """A number as the C unpickler reads it from a line (PyLong_FromString on the C string); a
+    ValueError where it raises."""
+    text = _c_line(line)
+    if len(text) >= 4300:
+        _too_long()
+    if base == 0 and text.strip().lstrip(b"+-").startswith(b"0") and text.strip().lstrip(b"+-")[1:].isdigit():
+        return int(text, 8)  # INT parses with strtol(base 0): a leading 0 is octal there
+    return int(text, base)
+
+
 # numbers
 @_op("I")
 def _int(m: Machine, at: int) -> None:
     line = m.readline()
-    if line == b"00":
-        m.push(False)
-    elif line == b"01":
-        m.push(True)
+    value = _c_int(line, 0)
+    if len(line) == 2 and value in (0, 1):  # "00"/"01" (two bytes, as C counts them): a bool
+        m.push(bool(value))
     else:
-        m.push(int(line) if len(line) < 4300 else _too_long())
+        m.push(value)
 
 
 def _too_long():
@@ -660,7 +676,7 @@ def _long(m: Machine, at: int) -> None:
     line = m.readline()
     if line.endswith(b"L"):
         line = line[:-1]
-    m.push(int(line) if len(line) < 4300 else _too_long())
+    m.push(_c_int(line, 0))
 
 
 @_op("\x8a")
@@ -681,7 +697,7 @@ def _long4(m: Machine, at: int) -> None:
 
 @_op("F")
 def _float(m: Machine, at: int) -> None:
-    m.push(float(m.readline()))
+    m.push(float(_c_line(m.readline())))
 
 
 @_op("G")
@@ -889,7 +905,7 @@ def _memo_put(m: Machine, key: int) -> None:
 
 @_op("g")
 def _get(m: Machine, at: int) -> None:
-    _memo_get(m, int(m.readline()), at)
+    _memo_get(m, _c_int(m.readline()), at)
 
 
 @_op("h")
@@ -904,7 +920,7 @@ def _long_binget(m: Machine, at: int) -> None:
 
 @_op("p")
 def _put(m: Machine, at: int) -> None:
-    _memo_put(m, int(m.readline()))
+    _memo_put(m, _c_int(m.readline()))
 
 
 @_op("q")
@@ -1249,7 +1265,7 @@ class _Scanner:
     def line_value(self, name: str, raw: bytes) -> Any:
         if name in ("GET", "PUT"):
             try:
-                index = int(raw, 10)
+                index = _c_int(raw)
             except ValueError:
                 raise _Stop("a memo index that is not a number") from None
             return self.memo_op(name, index)

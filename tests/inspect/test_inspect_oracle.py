@@ -130,6 +130,22 @@ def synth_memo_ext() -> dict[str, bytes]:
     }
 
 
+def synth_c_lines() -> dict[str, bytes]:
+    """Protocol-0 numbers as the C unpickler parses them: a C string ends at its first NUL, INT is
+    strtol(base 0), LONG base 0. Found by the offline fuzzer (tools/fuzz_safepickle.py): a PUT line
+    "4\\0..." that Python's int() rejects is PUT 4 for pickle.load, which then runs what follows."""
+    system = b"cos\nsystem\n(S'touch /tmp/x'\ntR."
+    return {
+        "synth_c_put_nul": b"(dp0\nVw\np4\x00\x00junk\n0" + system,
+        "synth_c_get_nul": b"cos\nsystem\np1\n0g1\x00z\n(S'x'\ntR.",
+        "synth_c_int_nul": b"(I1\x00zz\nt0" + system,
+        "synth_c_int_hex": b"(I0x10\nt0" + system,
+        "synth_c_int_octal": b"(I010\nt0" + system,
+        "synth_c_long_hex": b"(L0x10L\nt0" + system,
+        "synth_c_float_nul": b"(F1.5\x00x\nt0" + system,
+    }
+
+
 def _t(text: str) -> bytes:
     data = text.encode()
     return b"\x8c" + bytes([len(data)]) + data if len(data) < 256 else \
@@ -205,7 +221,8 @@ def _truncations(data: bytes) -> list[int]:
 def corpus(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("oracle")
     files = {"synth_polyglot.safetensors": synth_polyglot()}
-    for group in (synth_frames(), synth_protocols(), synth_memo_ext(), synth_allowlist_abuse()):
+    for group in (synth_frames(), synth_protocols(), synth_memo_ext(), synth_allowlist_abuse(),
+                  synth_c_lines()):
         files.update({f"{k}.pdparams": v for k, v in group.items()})
     real = real_checkpoints() / "dygraph.pdparams"
     data = real.read_bytes()
@@ -227,6 +244,19 @@ def test_the_oracle_sees_a_global_inspect_must_refuse(tmp_path):
     assert divergence(path, seen) is None
     path.write_bytes(b"\x80\x02K\x01.")
     assert divergence(path, seen) is not None
+
+
+def test_a_number_line_is_read_as_the_c_unpickler_reads_it(tmp_path):
+    """Each file runs os.system under pickle.load (the oracle resolves it) and inspect refuses it:
+    before, a NUL in a PUT line stopped inspect's walk with 'corrupt' where pickle.load went on."""
+    paths = []
+    for name, data in synth_c_lines().items():
+        (tmp_path / f"{name}.pdparams").write_bytes(data)
+        paths.append(tmp_path / f"{name}.pdparams")
+    seen = run_oracle(paths)
+    for path in paths:
+        assert ["os", "system"] in seen[str(path)]["globals"], path.name
+        assert divergence(path, seen[str(path)]) is None, path.name
 
 
 def test_the_polyglot_is_refused_and_named(tmp_path):
