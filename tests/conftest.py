@@ -47,6 +47,12 @@ os.environ["PADDLEDOCTOR_CONFIG"] = "none"
 # /dev/shm (64 MiB in a default Docker container, where every real run would add PD402). PD402 is
 # tested on facts with a small shm, and on the real probe in tests/checks/test_check_wrong_cases.py.
 os.environ.setdefault("PADDLEDOCTOR_SHM_PATH", str(ROOT))
+# Hermetic: the suite does not depend on the caller's PATH (tools/hermetic.sh path). The test
+# interpreter's bin comes first, as an activated venv puts it, so the `python`, `pip` and
+# `paddledoctor` that the doctor finds on PATH (PD107, the fix commands) are this interpreter's.
+_BIN = os.path.dirname(sys.executable)
+os.environ["PATH"] = os.pathsep.join(
+    [_BIN] + [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != _BIN])
 
 # Every code the suite produces, and from what input; every report document against the schema
 # (tests/codes_seen.py: a plugin of the tests, nothing in paddledoctor/).
