@@ -16,10 +16,13 @@ HUGE = "1000TiB"  # more free disk than any test machine has
 
 
 @pytest.fixture(autouse=True)
-def config_search_on(monkeypatch):
+def config_search_on(monkeypatch, tmp_path):
     """These tests are about the search for a config file: the suite's PADDLEDOCTOR_CONFIG=none
-    (tests/conftest.py) is lifted here. Each test runs in a tmp_path holding its own file."""
+    (tests/conftest.py) is lifted here. Each test runs in a tmp_path holding its own file, made a
+    project's root (a .git folder, where the search stops), so that a paddledoctor.toml above the
+    temporary folders (tools/hermetic.sh toml) is never read."""
     monkeypatch.delenv("PADDLEDOCTOR_CONFIG", raising=False)
+    (tmp_path / ".git").mkdir(exist_ok=True)
 
 
 def test_paddledoctor_config_env_turns_the_search_off_or_names_the_file(tmp_path, monkeypatch):
