@@ -630,14 +630,15 @@ def _c_line(line: bytes) -> bytes:
     return line.split(b"\0", 1)[0]
 
 
-def _c_int(line: bytes, base: int = 10) -> int:
-    """A number as the C unpickler reads it from a line (PyLong_FromString on the C string); a
-    ValueError where it raises."""
+def _c_int(line: bytes, base: int = 10, strtol: bool = False) -> int:
+    """A number as the C unpickler reads it from a line (PyLong_FromString on the C string, or for
+    INT strtol, where a leading 0 is octal); a ValueError where it raises."""
     text = _c_line(line)
     if len(text) >= 4300:
         _too_long()
-    if base == 0 and text.strip().lstrip(b"+-").startswith(b"0") and text.strip().lstrip(b"+-")[1:].isdigit():
-        return int(text, 8)  # INT parses with strtol(base 0): a leading 0 is octal there
+    digits = text.strip().lstrip(b"+-")
+    if strtol and digits[:1] == b"0" and digits[1:].isdigit():
+        return int(text, 8)
     return int(text, base)
 
 
@@ -645,7 +646,7 @@ def _c_int(line: bytes, base: int = 10) -> int:
 @_op("I")
 def _int(m: Machine, at: int) -> None:
     line = m.readline()
-    value = _c_int(line, 0)
+    value = _c_int(line, 0, strtol=True)
     if len(line) == 2 and value in (0, 1):  # "00"/"01" (two bytes, as C counts them): a bool
         m.push(bool(value))
     else:

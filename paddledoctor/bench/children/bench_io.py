@@ -1,5 +1,5 @@
 """What the children of `paddledoctor bench` share besides the channel (probes/children/_channel.py):
-the eviction of a file's own pages from the page cache. Standard library only; imported by path (a
+the eviction of a file's own pages from the page cache, and this process's memory figures. Standard library only; imported by path (a
 child's script folder is first on sys.path when it starts), never imports paddledoctor."""
 
 import os
@@ -31,3 +31,15 @@ def no_cache(fd):
     except OSError:
         pass
     return False
+
+
+def proc_status(field):
+    """A figure of /proc/self/status in bytes (VmRSS, VmHWM); None where there is none (not Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None

@@ -33,7 +33,7 @@ import time
 import traceback
 
 from _channel import emit, error_text  # _start.py puts the channel's folder on sys.path
-from bench_io import evict  # this script's folder is first on sys.path
+from bench_io import evict, proc_status  # this script's folder is first on sys.path
 
 ARGS = json.loads(sys.argv[2])
 DIR = ARGS["dir"]
@@ -309,22 +309,11 @@ def resumed_run(paddle, np, factory, pieces, ref_losses, ref_params, tag):
 
 # --- the checkpoint's cost ---------------------------------------------------------------------
 
-def _status(field):
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def _reset_peak():
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
-        return _status("VmRSS")
+        return proc_status("VmRSS")
     except OSError:
         return None
 
@@ -354,7 +343,7 @@ def checkpoint_cost(paddle, np, factory, present):
         finally:
             os.close(fd)
     save_s = time.perf_counter() - t0
-    peak = _status("VmHWM")
+    peak = proc_status("VmHWM")
     save_extra = max(0, peak - before) if before is not None and peak is not None else None
     nbytes = sum(os.path.getsize(p) for p in paths.values())
     cold = True
@@ -367,7 +356,7 @@ def checkpoint_cost(paddle, np, factory, present):
     t0 = time.perf_counter()
     loaded = {name: paddle.load(p) for name, p in paths.items()}
     load_s = time.perf_counter() - t0
-    peak = _status("VmHWM")
+    peak = proc_status("VmHWM")
     load_extra = max(0, peak - before) if before is not None and peak is not None else None
     mismatches = []
     for name, state in states.items():

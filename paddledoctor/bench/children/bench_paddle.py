@@ -23,7 +23,7 @@ import time
 import traceback
 
 from _channel import OUT, emit, error_text  # _start.py puts the channel's folder on sys.path
-from bench_io import evict  # this script's folder is first on sys.path
+from bench_io import evict, proc_status  # this script's folder is first on sys.path
 
 ARGS = json.loads(sys.argv[2])
 DIR = ARGS["dir"]
@@ -65,17 +65,6 @@ def step(stage, fn, *args):
 
 # --- memory ------------------------------------------------------------------------------------
 
-def _status(field):
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 class PeakRss:
     """Peak resident memory above the level at entry, during a with-block (Linux: VmHWM is reset
     by writing 5 to /proc/self/clear_refs)."""
@@ -87,11 +76,11 @@ class PeakRss:
                 f.write("5")
         except OSError:
             self.ok = False
-        self.before = _status("VmRSS")
+        self.before = proc_status("VmRSS")
         return self
 
     def __exit__(self, *exc):
-        peak = _status("VmHWM")
+        peak = proc_status("VmHWM")
         self.extra = (max(0, peak - self.before) if self.ok and peak is not None
                       and self.before is not None else None)
         return False
